@@ -1,0 +1,79 @@
+"""Complaints management: a Flask app whose complaint path is the BPMN in ``bpmn/``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+
+from .config import Settings
+from .extensions import db, login_manager, migrate
+from .workflow import ProcessRuntime
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints and Celery. Nothing else."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=settings.instance_path)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["complaints.settings"] = settings
+    app.extensions["complaints.runtime"] = ProcessRuntime(settings.script_time_budget)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+    with app.app_context():
+        if settings.is_sqlite:
+            _configure_sqlite(db.engine)
+
+    from .api import bp as api_bp
+    from .auth import load_user_from_request
+
+    login_manager.request_loader(load_user_from_request)
+    app.register_blueprint(api_bp)
+
+    from .tasks import celery_init_app
+
+    celery_init_app(app, settings)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _engine_options(settings: Settings) -> dict:
+    if settings.is_sqlite:
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def _configure_sqlite(engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE: one writer at a time, no upgrade deadlocks."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN below
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,222 @@
+"""API routes: parse -> authorize -> call the operation -> commit -> respond."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain import tasks as task_ops
+from ..domain.access import require_view
+from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
+from ..domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
+from ..extensions import db
+from ..models import AuditEvent, Compensation, Complaint, HumanTask, Incident, Letter, User, WorkflowInstance
+from .openapi import api_doc, build_document
+from .schemas import (
+    CompensationOut,
+    ComplaintIn,
+    ComplaintOut,
+    CompleteIn,
+    EventOut,
+    IncidentOut,
+    LetterOut,
+    TaskListOut,
+    TaskOut,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(err: DomainError):
+    db.session.rollback()
+    body = {"error": {"code": err.code, "message": err.message, "details": err.details}}
+    return jsonify(body), err.status
+
+
+@bp.errorhandler(404)
+def _not_found(err):
+    return jsonify({"error": {"code": "not_found", "message": "no such resource", "details": {}}}), 404
+
+
+@bp.errorhandler(405)
+def _bad_method(err):
+    return jsonify({"error": {"code": "method_not_allowed", "message": str(err), "details": {}}}), 405
+
+
+def _json_body(model: type[BaseModel]):
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise InvalidInput("send a JSON object with Content-Type: application/json")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as err:
+        fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in err.errors()}
+        raise InvalidInput("the request has errors", {"fields": fields}) from None
+
+
+def _commit():
+    """Commit the request's work; a lost race becomes a 409 and changes nothing."""
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as err:
+        db.session.rollback()
+        raise Conflict("the change conflicts with another one made at the same time; reload and retry") from err
+    except OperationalError as err:
+        db.session.rollback()
+        if "locked" in str(err).lower() or "deadlock" in str(err).lower():
+            raise Conflict("the complaint is busy; retry in a moment") from err
+        raise
+
+
+def authenticated(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _username(user_id: int | None) -> str | None:
+    return db.session.get(User, user_id).username if user_id else None
+
+
+def task_out(task: HumanTask) -> dict:
+    return TaskOut(
+        id=task.id, complaint=task_complaint_ref(task), name=task.name, element_id=task.element_id,
+        lane=task.lane, role=task.role, state=task.state, assignee=_username(task.assignee_id),
+        created_at=task.created_at, due_at=task.due_at, form=task.form,
+    ).model_dump(mode="json")
+
+
+def task_complaint_ref(task: HumanTask) -> str:
+    return db.session.get(Complaint, task.complaint_id).reference
+
+
+def complaint_out(complaint, full: bool = True) -> dict:
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
+    out = ComplaintOut(
+        reference=complaint.reference, status=complaint.status, channel=complaint.channel,
+        category=complaint.category, product=complaint.product, description=complaint.description,
+        claimed_amount=complaint.claimed_amount, currency=complaint.currency, language=complaint.language,
+        jurisdiction=complaint.jurisdiction, regime=complaint.regime, team=complaint.team,
+        priority=complaint.priority, statutory_rule=complaint.statutory_rule, received_at=complaint.received_at,
+        customer={"name": complaint.customer.name, "email": complaint.customer.email,
+                  "phone": complaint.customer.phone},
+        process_version=instance.definition.version if instance else None,
+    )
+    if full:
+        cid = complaint.id
+        out.tasks = [TaskOut.model_validate(task_out(t)) for t in db.session.scalars(
+            select(HumanTask).where(HumanTask.complaint_id == cid, HumanTask.state == "open"))]
+        out.history = [EventOut(at=e.at, kind=e.kind, actor=_username(e.actor_id), element_id=e.element_id,
+                                element_name=e.element_name, data=e.data)
+                       for e in db.session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == cid)
+                                                   .order_by(AuditEvent.id))]
+        out.letters = [LetterOut.model_validate(letter, from_attributes=True) for letter in db.session.scalars(
+            select(Letter).where(Letter.complaint_id == cid).order_by(Letter.id))]
+        out.compensations = [CompensationOut(
+            id=c.id, status=c.status, currency=c.currency, proposed_amount=c.proposed_amount,
+            approved_by=_username(c.approved_by_id), proposed_by=_username(c.proposed_by_id),
+            payout_reference=c.payout_reference)
+            for c in db.session.scalars(select(Compensation).where(Compensation.complaint_id == cid)
+                                        .order_by(Compensation.id))]
+        out.incidents = [IncidentOut.model_validate(i, from_attributes=True) for i in db.session.scalars(
+            select(Incident).where(Incident.complaint_id == cid).order_by(Incident.id))]
+    return out.model_dump(mode="json")
+
+
+@bp.get("/openapi.json")
+@api_doc("This document")
+def openapi():
+    return jsonify(build_document())
+
+
+@bp.post("/complaints")
+@authenticated
+@api_doc("Register a complaint and start its process", body=ComplaintIn, response=ComplaintOut, status=201)
+def create_complaint():
+    body = _json_body(ComplaintIn)
+    customer = find_or_create_customer(body.customer.name, body.customer.email, body.customer.phone, body.language)
+    complaint = register_complaint(
+        current_user, customer=customer, channel=body.channel, category=body.category,
+        description=body.description, product=body.product, claimed_amount=body.claimed_amount,
+        currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
+        received_at=body.received_at)
+    _commit()
+    return jsonify(complaint_out(complaint)), 201
+
+
+@bp.get("/complaints/<reference>")
+@authenticated
+@api_doc("A complaint: status, current tasks, history, letters, compensation, incidents", response=ComplaintOut)
+def complaint_detail(reference):
+    complaint = get_complaint(reference)
+    require_view(current_user, complaint)
+    return jsonify(complaint_out(complaint))
+
+
+@bp.get("/tasks")
+@authenticated
+@api_doc("Open tasks", response=TaskListOut,
+         query={"scope": "mine (default), available (unassigned, my roles) or team (supervisors)",
+                "limit": "at most 500", "offset": "paging"})
+def list_tasks():
+    try:
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise InvalidInput("limit and offset are whole numbers") from None
+    tasks = task_ops.list_tasks(current_user, request.args.get("scope", "mine"), limit, offset)
+    return jsonify({"tasks": [task_out(t) for t in tasks]})
+
+
+@bp.get("/tasks/<task_id>")
+@authenticated
+@api_doc("One task with its form", response=TaskOut)
+def task_detail(task_id):
+    return jsonify(task_out(task_ops.get_task(current_user, task_id)))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@authenticated
+@api_doc("Claim a task", response=TaskOut)
+def claim_task(task_id):
+    task = task_ops.claim(current_user, task_id)
+    _commit()
+    return jsonify(task_out(task))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@authenticated
+@api_doc("Give a claimed task back", response=TaskOut)
+def unclaim_task(task_id):
+    task = task_ops.unclaim(current_user, task_id)
+    _commit()
+    return jsonify(task_out(task))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@authenticated
+@api_doc("Complete a task with its form data; the process runs on", body=CompleteIn, response=TaskOut)
+def complete_task(task_id):
+    body = _json_body(CompleteIn)
+    task = task_ops.complete_task(current_user, task_id, body.data)
+    _commit()
+    return jsonify(task_out(task))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@authenticated
+@api_doc("Retry the failed step of an incident", response=IncidentOut)
+def retry_incident(incident_id):
+    incident = task_ops.retry_incident(current_user, incident_id)
+    _commit()
+    return jsonify(IncidentOut.model_validate(incident, from_attributes=True).model_dump(mode="json"))

@@ -1,0 +1,146 @@
+"""Request and response shapes of the JSON API (pydantic: validation and the OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES
+
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+Jurisdiction = Literal[JURISDICTIONS]  # type: ignore[valid-type]
+Regime = Literal[REGIMES]  # type: ignore[valid-type]
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
+Currency = Literal[CURRENCIES]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomerIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _contact(self):
+        if not self.email and not self.phone:
+            raise ValueError("give the customer's e-mail or phone")
+        return self
+
+
+class ComplaintIn(Strict):
+    customer: CustomerIn
+    channel: Channel
+    category: Category
+    description: str = Field(min_length=1, max_length=20000)
+    product: str | None = Field(default=None, max_length=200)
+    claimed_amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    currency: Currency = "PLN"
+    language: Language = "pl"
+    jurisdiction: Jurisdiction = "PL"
+    regime: Regime = "consumer"
+    received_at: datetime | None = None
+
+
+class CompleteIn(Strict):
+    data: dict[str, Any] = Field(default_factory=dict, description="the form's field values by field id")
+
+
+class FormField(BaseModel):
+    id: str
+    type: str
+    label: str | None
+    default: str | None = None
+    properties: dict[str, str | None] = {}
+    validation: dict[str, str | None] = {}
+    options: list[dict[str, str | None]] = []
+
+
+class TaskOut(BaseModel):
+    id: str
+    complaint: str
+    name: str
+    element_id: str
+    lane: str | None
+    role: str | None
+    state: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime | None
+    form: list[FormField]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str | None
+    element_id: str | None
+    element_name: str | None
+    data: dict[str, Any] | None
+
+
+class IncidentOut(BaseModel):
+    id: int
+    element_id: str | None
+    element_name: str | None
+    kind: str
+    message: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class LetterOut(BaseModel):
+    id: int
+    letter_type: str
+    language: str
+    status: str
+    created_at: datetime
+
+
+class CompensationOut(BaseModel):
+    id: int
+    status: str
+    currency: str
+    proposed_amount: Decimal
+    approved_by: str | None
+    proposed_by: str | None
+    payout_reference: str | None
+
+
+class ComplaintOut(BaseModel):
+    reference: str
+    status: str
+    channel: str
+    category: str
+    product: str | None
+    description: str
+    claimed_amount: Decimal | None
+    currency: str
+    language: str
+    jurisdiction: str
+    regime: str
+    team: str | None
+    priority: str | None
+    statutory_rule: str | None
+    received_at: datetime
+    customer: dict[str, Any]
+    process_version: int | None = None
+    tasks: list[TaskOut] = []
+    history: list[EventOut] = []
+    letters: list[LetterOut] = []
+    compensations: list[CompensationOut] = []
+    incidents: list[IncidentOut] = []
+
+
+class TaskListOut(BaseModel):
+    tasks: list[TaskOut]
+
+
+class ErrorOut(BaseModel):
+    error: dict[str, Any] = Field(description="code, message and details")

@@ -1,0 +1,234 @@
+"""The ``complaints`` command: set-up, deploys, users, tokens, simulation, worker and beat."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from .domain import processes
+from .domain.errors import DomainError
+from .domain.users import create_token, create_user, get_user, seed_lane_roles
+from .extensions import db
+from .models import Complaint, ProcessDefinition, User
+
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = [
+    ("staff", ["staff"], {}, "Sara Staff"),
+    ("staff2", ["staff"], {}, "Stefan Staff"),
+    ("supervisor", ["supervisor"], {"PLN": 1000, "EUR": 250, "GBP": 200, "UAH": 10000}, "Sophie Supervisor"),
+    ("manager", ["manager"], {"PLN": 50000, "EUR": 12000, "GBP": 10000, "UAH": 500000}, "Marek Manager"),
+    ("investigator", ["customer_centre"], {}, "Ivan Investigator"),
+    ("owner", ["process_owner"], {}, "Olga Owner"),
+    ("admin", ["admin"], {}, "Adam Admin"),
+]
+
+
+def _create_app(*_args, **_kwargs):
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main():
+    """Complaints management: BPMN-driven complaint handling."""
+
+
+def register_commands(app) -> None:
+    for command in (init, deploy, create_user_cmd, create_token_cmd, simulate, worker, beat,
+                    fire_due_timers, retry_incident_cmd):
+        app.cli.add_command(command)
+
+
+def _fail(err: DomainError):
+    click.echo(f"error: {err.message}", err=True)
+    for problem in err.details.get("problems", []):
+        where = problem.get("element_id") or problem.get("file") or ""
+        click.echo(f"  {where}: {problem['message']}", err=True)
+    for name, message in err.details.get("fields", {}).items():
+        click.echo(f"  {name}: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Also create demo users of every role and demo complaints.")
+@with_appcontext
+def init(demo: bool):
+    """Create or upgrade the database, map lanes, deploy bpmn/ into an empty database (idempotent)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    seed_lane_roles()
+    settings = current_app.extensions["complaints.settings"]
+    try:
+        if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:
+            files = processes.read_files([Path(settings.bpmn_path)])
+            definition = processes.deploy(files, None, "initial deploy of bpmn/")
+            click.echo(f"deployed {definition.process_id} version {definition.version}")
+        db.session.commit()
+        if demo:
+            _seed_demo()
+    except DomainError as err:
+        db.session.rollback()
+        _fail(err)
+    click.echo("database ready")
+
+
+def _seed_demo() -> None:
+    from .simulation import PATHS, drive, register_simulated
+
+    for username, roles, limits, name in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits)
+    db.session.commit()
+    if db.session.scalar(select(func.count(Complaint.id))):
+        return
+    import random
+
+    users = list(db.session.scalars(select(User).where(User.username.in_([u[0] for u in DEMO_USERS]))))
+    staff = next(u for u in users if u.username == "staff")
+    # (path, operations to perform): complaints left in several states.
+    for index, (path, steps) in enumerate([
+        ("first_contact_resolution", 0), ("rejected", 1), ("upheld_above_supervisor_limit", 2),
+        ("upheld_above_supervisor_limit", 4), ("rejected", 3), ("first_contact_resolution", None),
+    ]):
+        complaint = register_simulated(staff, PATHS[path], index)
+        drive(complaint, PATHS[path], users, random.Random(index), max_operations=steps)
+    db.session.commit()
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--comment", default=None, help="What changed, for the version history.")
+@click.option("--process", "process_id", default="complaint", show_default=True)
+@click.option("--user", "username", default=None, help="Record this user as the deployer.")
+@with_appcontext
+def deploy(files, comment, process_id, username):
+    """Deploy BPMN/DMN FILES (or folders) as a new version of a process."""
+    try:
+        actor = get_user(username) if username else None
+        definition = processes.deploy(processes.read_files(list(files)), actor, comment, process_id)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _fail(err)
+    click.echo(f"deployed {definition.process_id} version {definition.version}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default=None)
+@click.option("--email", default=None)
+@click.option("--team", default=None)
+@click.option("--limit", "limits", multiple=True, help="Authority limit as CURRENCY=AMOUNT, e.g. PLN=1000.")
+@with_appcontext
+def create_user_cmd(username, roles, password, name, email, team, limits):
+    """Create a user with roles and authority limits."""
+    try:
+        parsed = {}
+        for item in limits:
+            currency, _, amount = item.partition("=")
+            parsed[currency.strip().upper()] = Decimal(amount)
+        create_user(username, password, list(roles), display_name=name, email=email, team=team, limits=parsed)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _fail(err)
+    except ArithmeticError:
+        click.echo("error: --limit takes CURRENCY=AMOUNT", err=True)
+        sys.exit(1)
+    click.echo(f"created {username}")
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+@with_appcontext
+def create_token_cmd(username, name):
+    """Create an API token acting as USERNAME; printed once."""
+    try:
+        token = create_token(get_user(username), name)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _fail(err)
+    click.echo(token)
+
+
+@click.command()
+@click.option("--complaints", "count", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def simulate(count, seed, as_json):
+    """Push COUNT complaints through the newest process with simulated users."""
+    from .simulation import simulate as run_simulation
+
+    if as_json:
+        outcome = run_simulation(count, seed)
+        click.echo(json.dumps(outcome.as_dict()))
+        return
+    with click.progressbar(length=count, label="complaints", file=sys.stderr) as bar:
+        outcome = run_simulation(count, seed, progress=bar.update)
+    result = outcome.as_dict()
+    click.echo(f"completed {result['completed']} of {count} ({result['stuck']} stuck) in {result['elapsed_s']} s")
+    click.echo(f"{result['complaints_per_s']} complaints/s, {result['task_completions_per_s']} task completions/s")
+    for path, number in sorted(result["paths"].items()):
+        click.echo(f"  {path}: {number}")
+
+
+@click.command()
+@click.option("--concurrency", type=int, default=2, show_default=True)
+@with_appcontext
+def worker(concurrency):
+    """Run a Celery worker (threads on the embedded broker, prefork otherwise)."""
+    settings = current_app.extensions["complaints.settings"]
+    pool = "threads" if settings.broker_url.startswith("sqlafast") else "prefork"
+    current_app.extensions["celery"].worker_main(
+        ["worker", f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
+         "--without-mingle"])
+
+
+@click.command()
+@with_appcontext
+def beat():
+    """Run Celery beat: the timer sweep."""
+    current_app.extensions["celery"].start(["beat", "--loglevel=INFO"])
+
+
+@click.command("fire-due-timers")
+@with_appcontext
+def fire_due_timers():
+    """Fire every due timer now, in this process (what the sweep does through the broker)."""
+    from .domain import tasks as task_ops
+
+    fired = 0
+    for complaint_id in task_ops.due_timer_complaints():
+        fired += task_ops.fire_timers(complaint_id)
+        db.session.commit()
+    click.echo(f"fired timers of {fired} complaints")
+
+
+@click.command("retry-incident")
+@click.argument("incident_id", type=int)
+@click.option("--user", "username", required=True, help="Who retries (needs supervisor, process owner or admin).")
+@with_appcontext
+def retry_incident_cmd(incident_id, username):
+    """Retry the failed step of an incident."""
+    from .domain.tasks import retry_incident
+
+    try:
+        retry_incident(get_user(username), incident_id)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _fail(err)
+    click.echo(f"retried incident {incident_id}")

@@ -1,0 +1,73 @@
+"""Settings: each declared once here, read from ``COMPLAINTS_*`` environment variables.
+
+With nothing set the app runs embedded: SQLite and a SQLite-backed Celery broker in the instance
+folder, and a random secret key generated once and kept there (mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PREFIX = "COMPLAINTS_"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the app; frozen, so nothing changes them after start."""
+
+    instance_path: str = field(default="", metadata={"env": "INSTANCE_PATH"})
+    database_url: str = field(default="", metadata={"env": "DATABASE_URL"})
+    broker_url: str = field(default="", metadata={"env": "BROKER_URL"})
+    secret_key: str = field(default="", metadata={"env": "SECRET_KEY"})
+    # Celery runs tasks in-process (tests only).
+    tasks_eager: bool = field(default=False, metadata={"env": "TASKS_EAGER", "parse": _bool})
+    timer_sweep_seconds: float = field(default=1.0, metadata={"env": "TIMER_SWEEP_SECONDS", "parse": float})
+    # Wall-clock budget of one script or expression evaluation in the diagram.
+    script_time_budget: float = field(default=1.0, metadata={"env": "SCRIPT_TIME_BUDGET", "parse": float})
+    # Data handed to every new complaint's process: the diagram's timers read them.
+    customer_reply_window: str = field(default="P14D", metadata={"env": "CUSTOMER_REPLY_WINDOW"})
+    followup_delay: str = field(default="P7D", metadata={"env": "FOLLOWUP_DELAY"})
+    bpmn_path: str = field(default="", metadata={"env": "BPMN_PATH"})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Read the environment, fill the embedded defaults, apply ``overrides`` (tests)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = f.metadata.get("parse", str)(raw)
+        values.update(overrides)
+        instance = Path(values.get("instance_path") or Path.cwd() / "instance").resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        values["instance_path"] = str(instance)
+        values.setdefault("database_url", f"sqlite:///{instance / 'complaints.sqlite'}")
+        values.setdefault("broker_url", f"sqlafast+sqlite:///{instance / 'broker.sqlite'}")
+        values.setdefault("bpmn_path", str(Path(__file__).resolve().parent.parent / "bpmn"))
+        if not values.get("secret_key"):
+            values["secret_key"] = _instance_secret(instance)
+        return cls(**values)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the instance's secret key, creating it (mode 0600) on first use."""
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

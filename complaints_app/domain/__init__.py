@@ -1,0 +1,1 @@
+"""Operations: verbs with the actor passed in. They flush, never commit."""

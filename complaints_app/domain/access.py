@@ -1,0 +1,51 @@
+"""Who may see and do what: checked by every operation, whatever door it came through."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+
+from ..extensions import db
+from ..models import Complaint, HumanTask, User
+from .errors import Forbidden, NotFound
+
+SEE_ALL = ("admin", "process_owner")
+
+
+def require_role(actor: User, *roles: str) -> None:
+    if actor is None or not actor.has_role(*roles):
+        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+
+def can_view(actor: User, complaint: Complaint) -> bool:
+    """Staff: their team's and their own; supervisors/managers: their team's; customer centre:
+    complaints that reached it; process owners and admins: all."""
+    if actor.has_role(*SEE_ALL):
+        return True
+    same_team = actor.team is None or complaint.team is None or complaint.team == actor.team
+    if actor.has_role("supervisor") and same_team:
+        return True
+    if actor.has_role("staff") and (same_team or complaint.created_by_id == actor.id):
+        return True
+    touched = select(HumanTask.id).where(HumanTask.complaint_id == complaint.id)
+    if actor.has_role("customer_centre") and db.session.scalar(
+            select(exists(touched.where(HumanTask.role == "customer_centre")))):
+        return True
+    return bool(db.session.scalar(select(exists(touched.where(
+        (HumanTask.assignee_id == actor.id) | (HumanTask.completed_by_id == actor.id))))))
+
+
+def require_view(actor: User, complaint: Complaint) -> None:
+    if not can_view(actor, complaint):
+        # Not 403: whether the complaint exists is itself not theirs to know.
+        raise NotFound(f"no complaint {complaint.reference}")
+
+
+def may_work(actor: User, task: HumanTask) -> str | None:
+    """Why ``actor`` may not work ``task`` (None when they may)."""
+    if task.role is None:
+        return f"lane '{task.lane}' is not mapped to a role"
+    if not actor.has_role(task.role):
+        return f"this task needs the role {task.role}"
+    if task.assignee_id is not None and task.assignee_id != actor.id:
+        return "this task is assigned to someone else"
+    return None

@@ -1,0 +1,94 @@
+"""Register complaints and read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..models import Complaint, Customer, ReferenceCounter, User
+from ..models.base import utcnow
+from .access import require_role
+from .driver import audit, settings, start_workflow
+from .errors import NotFound
+
+
+def next_reference(year: int) -> tuple[int, str]:
+    """Take the next number of ``year`` inside this transaction: a rollback gives it back (gap-free)."""
+    dialect = db.session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(dialect_insert(ReferenceCounter).values(year=year, last_number=0)
+                       .on_conflict_do_nothing(index_elements=["year"]))
+    number = db.session.execute(
+        update(ReferenceCounter).where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)).scalar_one()
+    return number, f"C-{year}-{number:06d}"
+
+
+def find_or_create_customer(name: str, email: str | None, phone: str | None, language: str) -> Customer:
+    customer = None
+    if email:
+        customer = db.session.scalar(select(Customer).where(Customer.email == email).limit(1))
+    if customer is None and phone:
+        customer = db.session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
+    if customer is None:
+        customer = Customer(name=name, email=email, phone=phone, language=language)
+        db.session.add(customer)
+        db.session.flush()
+    return customer
+
+
+def register_complaint(actor: User, *, customer: Customer, channel: str, category: str, description: str,
+                       currency: str, language: str, jurisdiction: str, regime: str,
+                       product: str | None = None, claimed_amount: Decimal | None = None,
+                       received_at: datetime | None = None, extra_data: dict | None = None) -> Complaint:
+    """Register a complaint, give it its reference and start its process (acknowledgement, triage)."""
+    require_role(actor, "staff", "supervisor", "customer_centre", "admin")
+    now = utcnow()
+    number, reference = next_reference(now.year)
+    complaint = Complaint(
+        reference=reference, year=now.year, number=number, customer_id=customer.id, customer=customer,
+        channel=channel, category=category, product=product, description=description,
+        claimed_amount=claimed_amount, currency=currency, language=language, jurisdiction=jurisdiction,
+        regime=regime, status="open", received_at=received_at or now, created_by_id=actor.id,
+    )
+    db.session.add(complaint)
+    db.session.flush()
+    audit(complaint, "complaint_registered", actor, data={"reference": reference, "channel": channel})
+    start_workflow(complaint, actor, {**process_data(complaint), **(extra_data or {})})
+    return complaint
+
+
+def process_data(complaint: Complaint) -> dict:
+    """The data a new process starts with (the keys ``bpmn/README.md`` documents)."""
+    config = settings()
+    return {
+        "reference": complaint.reference,
+        "category": complaint.category,
+        "channel": complaint.channel,
+        "product": complaint.product or "",
+        "claimed_amount": float(complaint.claimed_amount or 0),
+        "currency": complaint.currency,
+        "jurisdiction": complaint.jurisdiction,
+        "regime": complaint.regime,
+        "language": complaint.language,
+        "customer_reply_window": config.customer_reply_window,
+        "followup_delay": config.followup_delay,
+        "compensation_approved": False,
+        "compensation_amount": 0.0,
+        "decision": "",
+    }
+
+
+def get_complaint(reference_or_id: str | int) -> Complaint:
+    if isinstance(reference_or_id, int) or str(reference_or_id).isdigit():
+        complaint = db.session.get(Complaint, int(reference_or_id))
+    else:
+        complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference_or_id))
+    if complaint is None:
+        raise NotFound(f"no complaint {reference_or_id}")
+    return complaint

@@ -1,0 +1,134 @@
+"""Drive a complaint's workflow: load it, move it, and record what happened.
+
+Every move is saved the same way: the engine state (with its lock version), the audit rows for every
+element entered and left, the status the diagram set, the open-task projection and any incident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import AuditEvent, Complaint, HumanTask, Incident, LaneRole, User, WorkflowInstance
+from ..models.base import utcnow
+from ..workflow import ServiceCall, StepResult
+from ..workflow.engine import Run
+from .errors import Conflict
+from .processes import latest_definition, runtime
+from .services import SERVICES, ServiceContext, ServiceFailed
+
+CLOSED_STATUSES = ("closed", "withdrawn")
+
+
+def audit(complaint: Complaint | None, kind: str, actor: User | None = None, **fields) -> None:
+    db.session.add(AuditEvent(complaint_id=complaint.id if complaint else None, kind=kind,
+                              actor_id=actor.id if actor else None, **fields))
+
+
+def _host(complaint: Complaint, actor: User | None):
+    def call(request: ServiceCall):
+        fn = SERVICES.get(request.topic)
+        if fn is None:
+            raise ServiceFailed(f"no service is registered for topic '{request.topic}'")
+        with db.session.begin_nested():
+            return fn(ServiceContext(complaint, actor), request)
+    return call
+
+
+def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> WorkflowInstance:
+    """Start the newest ``complaint`` process for a registered complaint and run it to its first wait."""
+    definition = latest_definition("complaint")
+    run = runtime().start(definition.cache_key, definition.spec_json, data, _host(complaint, actor))
+    instance = WorkflowInstance(complaint_id=complaint.id, definition_id=definition.id, definition=definition,
+                                state="", serializer_version=runtime().serializer_version)
+    db.session.add(instance)
+    result = run.advance()
+    save(complaint, instance, run, result, actor)
+    return instance
+
+
+def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[WorkflowInstance, Run]:
+    """Load the complaint's workflow; ``lock`` takes the row lock (PostgreSQL) for the move."""
+    query = select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id)
+    if lock:
+        query = query.with_for_update(of=WorkflowInstance).execution_options(populate_existing=True)
+    instance = db.session.scalar(query)
+    if instance is None:
+        raise Conflict(f"complaint {complaint.reference} has no process")
+    definition = instance.definition
+    run = runtime().load(definition.cache_key, definition.spec_json, instance.state, _host(complaint, actor))
+    return instance, run
+
+
+def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult,
+         actor: User | None) -> None:
+    """Record a move: audit, status, task projection, incident, engine state. Flushes."""
+    definition_id = instance.definition_id
+    now = utcnow()
+    for event in result.events:
+        audit(complaint, f"element_{event.kind}", actor, definition_id=definition_id,
+              element_id=event.element_id, element_name=event.element_name,
+              element_type=event.element_type, task_id=event.task_id,
+              data={"lane": event.lane} if event.lane else None)
+        status = event.properties.get("status")
+        if event.kind == "left" and status and status != complaint.status:
+            audit(complaint, "status_changed", actor, definition_id=definition_id, element_id=event.element_id,
+                  data={"from": complaint.status, "to": status})
+            complaint.status = status
+            if status in CLOSED_STATUSES:
+                complaint.closed_at = now
+    _project_tasks(complaint, instance, run, result)
+    if result.incident is not None:
+        incident = result.incident
+        db.session.add(Incident(complaint_id=complaint.id, task_id=incident.task_id, element_id=incident.element_id,
+                                element_name=incident.element_name, kind=incident.kind, message=incident.message))
+        audit(complaint, "incident_opened", actor, definition_id=definition_id, element_id=incident.element_id,
+              element_name=incident.element_name, task_id=incident.task_id,
+              data={"kind": incident.kind, "message": incident.message})
+    instance.has_incident = result.incident is not None
+    instance.state = run.dump()
+    instance.serializer_version = runtime().serializer_version
+    instance.next_timer_due_at = result.next_timer_due
+    instance.is_completed = result.completed
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict("the complaint was changed by someone else at the same time; reload and try again") from None
+
+
+def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult) -> None:
+    open_rows = {t.id: t for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.complaint_id == complaint.id, HumanTask.state == "open"))}
+    open_now = {t.task_id: t for t in run.open_tasks()}
+    for task_id, row in open_rows.items():
+        if task_id not in open_now:
+            row.state = "cancelled"
+            row.completed_at = utcnow()
+    if not open_now:
+        return
+    roles = _lane_roles()
+    for task_id, task in open_now.items():
+        if task_id in open_rows:
+            continue
+        db.session.add(HumanTask(
+            id=task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
+            element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
+            form=task.form, properties=task.properties, due_at=_due(result),
+        ))
+
+
+def _due(result: StepResult) -> datetime | None:
+    # The boundary timer on the waiting task is the nearest deadline the diagram holds it to.
+    return result.next_timer_due
+
+
+def _lane_roles() -> dict[str, str]:
+    return {row.lane: row.role for row in db.session.scalars(select(LaneRole))}
+
+
+def settings():
+    return current_app.extensions["complaints.settings"]

@@ -1,0 +1,136 @@
+"""Validate submitted task data against a form drawn in the diagram (``camunda:formData``).
+
+Field types: string, long, boolean, date, enum and the app's ``decimal`` for money. Constraints:
+required, min, max, minlength, maxlength, readonly. Values come as JSON (API) or strings (web forms);
+what comes out is plain JSON data for the process: every field of the form is present.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from .errors import InvalidInput
+
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
+CONSTRAINTS = ("required", "min", "max", "minlength", "maxlength", "readonly")
+_TRUE = {"true", "on", "1", "yes"}
+_FALSE = {"false", "off", "0", "no"}
+
+
+def clean_form(form: list[dict], submitted: dict, current: dict | None = None) -> dict:
+    """Return the cleaned values of every field, or raise InvalidInput naming each bad field."""
+    if not isinstance(submitted, dict):
+        raise InvalidInput("task data must be an object of field values")
+    current = current or {}
+    fields = {f["id"]: f for f in form}
+    errors: dict[str, str] = {}
+    for key in submitted:
+        if key not in fields:
+            errors[key] = "this task has no such field"
+    cleaned = {}
+    for field_id, field in fields.items():
+        rules = field.get("validation") or {}
+        if "readonly" in rules:
+            cleaned[field_id] = current.get(field_id)
+            continue
+        raw = submitted.get(field_id)
+        if raw is None or (isinstance(raw, str) and raw.strip() == "" and field["type"] != "string"):
+            raw = None
+        if isinstance(raw, str) and field["type"] == "string" and raw.strip() == "":
+            raw = None
+        if raw is None:
+            if "required" in rules and field["type"] != "boolean":
+                errors[field_id] = "required"
+            elif "required" in rules and field["type"] == "boolean":
+                errors[field_id] = "required: answer yes or no"
+            cleaned[field_id] = None
+            continue
+        try:
+            value = _coerce(field, raw)
+            _check(field, rules, value)
+        except ValueError as err:
+            errors[field_id] = str(err)
+            continue
+        cleaned[field_id] = value
+    if errors:
+        raise InvalidInput("the form has errors", {"fields": errors})
+    return cleaned
+
+
+def _coerce(field: dict, raw):
+    kind = field["type"]
+    if kind == "string":
+        if not isinstance(raw, str):
+            raise ValueError("must be text")
+        return raw.strip()
+    if kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ValueError("must be yes or no")
+    if kind == "long":
+        if isinstance(raw, bool):
+            raise ValueError("must be a whole number")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            return int(raw.strip())
+        raise ValueError("must be a whole number")
+    if kind == "decimal":
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise ValueError("must be an amount such as 120.50")
+        try:
+            amount = Decimal(str(raw).strip().replace(",", "."))
+        except InvalidOperation:
+            raise ValueError("must be an amount such as 120.50") from None
+        if not amount.is_finite() or amount.as_tuple().exponent < -2:
+            raise ValueError("must be an amount with at most two decimal places")
+        return float(amount)
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(raw).strip()).isoformat()
+        except ValueError:
+            raise ValueError("must be a date as YYYY-MM-DD") from None
+    if kind == "enum":
+        options = [o["id"] for o in field.get("options") or []]
+        if raw not in options:
+            raise ValueError(f"must be one of: {', '.join(options)}")
+        return raw
+    raise ValueError(f"unsupported field type '{kind}'")
+
+
+def _check(field: dict, rules: dict, value) -> None:
+    kind = field["type"]
+    if kind == "string":
+        if "minlength" in rules and len(value) < int(rules["minlength"]):
+            raise ValueError(f"must be at least {rules['minlength']} characters")
+        if "maxlength" in rules and len(value) > int(rules["maxlength"]):
+            raise ValueError(f"must be at most {rules['maxlength']} characters")
+    if kind in ("long", "decimal"):
+        if rules.get("min") not in (None, "") and Decimal(str(value)) < Decimal(rules["min"]):
+            raise ValueError(f"must be at least {rules['min']}")
+        if rules.get("max") not in (None, "") and Decimal(str(value)) > Decimal(rules["max"]):
+            raise ValueError(f"must be at most {rules['max']}")
+    if kind == "date":
+        if rules.get("min") and value < rules["min"]:
+            raise ValueError(f"must be on or after {rules['min']}")
+        if rules.get("max") and value > rules["max"]:
+            raise ValueError(f"must be on or before {rules['max']}")
+
+
+def check_form_definition(element_id: str, form: list[dict]) -> list[dict]:
+    """Problems with a form as drawn (unknown types or constraints), for validation at deploy."""
+    problems = []
+    for field in form:
+        if not field.get("id") or field["id"].startswith("_"):
+            problems.append({"element_id": element_id, "message": f"form field id '{field.get('id')}' is not allowed"})
+        if field.get("type") not in FIELD_TYPES:
+            problems.append({"element_id": element_id,
+                             "message": f"field '{field.get('id')}' has type '{field.get('type')}'; use one of {', '.join(FIELD_TYPES)}"})
+        for name in field.get("validation") or {}:
+            if name not in CONSTRAINTS:
+                problems.append({"element_id": element_id,
+                                 "message": f"field '{field.get('id')}' has unknown constraint '{name}'"})
+    return problems

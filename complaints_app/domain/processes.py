@@ -1,0 +1,95 @@
+"""Deployed process versions: deploy files as a new immutable version, find the newest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
+from ..workflow import DefinitionError, ProcessRuntime
+from .errors import InvalidInput, NotFound
+from .forms import check_form_definition
+from .services import SERVICES
+
+STATUS_VALUES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
+
+
+def runtime() -> ProcessRuntime:
+    return current_app.extensions["complaints.runtime"]
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def read_files(paths: list[Path]) -> dict[str, bytes]:
+    """The deployable files among ``paths`` (folders are searched for .bpmn and .dmn)."""
+    files = {}
+    for path in paths:
+        candidates = sorted([*path.glob("*.bpmn"), *path.glob("*.dmn")]) if path.is_dir() else [path]
+        for candidate in candidates:
+            files[candidate.name] = candidate.read_bytes()
+    return files
+
+
+def validate(files: dict[str, bytes], process_id: str = "complaint"):
+    """Compile and check files for this app; raise InvalidInput listing every problem."""
+    try:
+        compiled = runtime().compile(files, process_id)
+    except DefinitionError as err:
+        raise InvalidInput("the diagram cannot be deployed", {"problems": err.problems}) from None
+    problems = []
+    mapped = set(db.session.scalars(select(LaneRole.lane)))
+    for element in compiled.elements.values():
+        if element.get("topic") and element["topic"] not in SERVICES:
+            problems.append({"element_id": element["id"], "element_name": element["name"],
+                             "message": f"unknown service topic '{element['topic']}'; known: {', '.join(sorted(SERVICES))}"})
+        if element["manual"] and element.get("lane") not in mapped:
+            problems.append({"element_id": element["id"], "element_name": element["name"],
+                             "message": f"lane '{element.get('lane')}' is not mapped to a role"})
+        if "form" in element:
+            problems.extend(check_form_definition(element["id"], element["form"]))
+        status = element["properties"].get("status")
+        if status is not None and status not in STATUS_VALUES:
+            problems.append({"element_id": element["id"], "element_name": element["name"],
+                             "message": f"status '{status}' is not one of {', '.join(STATUS_VALUES)}"})
+    if problems:
+        raise InvalidInput("the diagram cannot be deployed", {"problems": problems})
+    return compiled
+
+
+def deploy(files: dict[str, bytes], actor: User | None, comment: str | None = None,
+           process_id: str = "complaint") -> ProcessDefinition:
+    """Store the files as the next version of ``process_id`` (a new immutable row)."""
+    compiled = validate(files, process_id)
+    latest = db.session.scalar(select(func.max(ProcessDefinition.version)).where(
+        ProcessDefinition.process_id == process_id))
+    definition = ProcessDefinition(
+        process_id=process_id,
+        version=(latest or 0) + 1,
+        content_hash=content_hash(files),
+        spec_json=compiled.spec_json,
+        elements=compiled.elements,
+        comment=comment,
+        deployed_by_id=actor.id if actor else None,
+        files=[DefinitionFile(filename=name, content=data) for name, data in sorted(files.items())],
+    )
+    db.session.add(definition)
+    db.session.flush()
+    return definition
+
+
+def latest_definition(process_id: str = "complaint") -> ProcessDefinition:
+    definition = db.session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None:
+        raise NotFound(f"no version of process '{process_id}' is deployed; run 'complaints init' or deploy one")
+    return definition

@@ -1,0 +1,141 @@
+"""What service tasks in the diagram can call, by ``camunda:topic``.
+
+Each function gets the complaint, the acting user and the call (properties and task data) and returns
+data to merge into the process. Functions flush; they never commit and never talk to the outside
+world directly (e-mail and rendering are queued after the commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Compensation, Complaint, Letter, User
+from ..models.base import utcnow
+from ..workflow import ServiceCall
+
+
+@dataclass
+class ServiceContext:
+    complaint: Complaint
+    actor: User | None
+
+
+ServiceFn = Callable[[ServiceContext, ServiceCall], dict | None]
+SERVICES: dict[str, ServiceFn] = {}
+
+
+def service(topic: str):
+    def register(fn: ServiceFn) -> ServiceFn:
+        SERVICES[topic] = fn
+        return fn
+    return register
+
+
+class ServiceFailed(Exception):
+    """A service could not do its work; the task becomes an incident."""
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+@service("create_letter")
+def create_letter(ctx: ServiceContext, call: ServiceCall):
+    """Create the letter record for this step (one per step, however often it runs)."""
+    letter_type = call.properties.get("letter_type")
+    if not letter_type:
+        raise ServiceFailed("create_letter needs the property letter_type")
+    existing = db.session.scalar(select(Letter).where(
+        Letter.complaint_id == ctx.complaint.id, Letter.task_id == call.task_id))
+    if existing is None:
+        keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
+                "compensation_approved", "currency", "statutory_rule", "fc_summary")
+        db.session.add(Letter(
+            complaint_id=ctx.complaint.id, task_id=call.task_id, letter_type=letter_type,
+            language=ctx.complaint.language,
+            context={k: call.data.get(k) for k in keys if k in call.data},
+        ))
+        db.session.flush()
+    return {"last_letter_type": letter_type}
+
+
+@service("apply_triage")
+def apply_triage(ctx: ServiceContext, call: ServiceCall):
+    """Copy the triage decision (team, priority, statutory rule) onto the complaint."""
+    missing = [k for k in ("team", "priority", "statutory_rule") if not call.data.get(k)]
+    if missing:
+        raise ServiceFailed(f"triage gave no {', '.join(missing)}")
+    ctx.complaint.team = call.data["team"]
+    ctx.complaint.priority = call.data["priority"]
+    ctx.complaint.statutory_rule = call.data["statutory_rule"]
+    return None
+
+
+def _open_compensation(complaint: Complaint) -> Compensation | None:
+    return db.session.scalar(select(Compensation).where(
+        Compensation.complaint_id == complaint.id, Compensation.status == "proposed")
+        .order_by(Compensation.id.desc()).limit(1))
+
+
+@service("record_compensation_proposal")
+def record_compensation_proposal(ctx: ServiceContext, call: ServiceCall):
+    """Record the amount the investigator proposes; the proposer is the acting user."""
+    previous = _open_compensation(ctx.complaint)
+    if previous is not None:
+        previous.status = "rejected"
+        previous.decision_comment = "superseded by a new proposal"
+    dmn = call.data.get("proposed_compensation")
+    db.session.add(Compensation(
+        complaint_id=ctx.complaint.id, currency=ctx.complaint.currency,
+        proposed_amount=_money(call.data.get("compensation_amount")),
+        dmn_proposed_amount=_money(dmn) if dmn is not None else None,
+        proposed_by_id=ctx.actor.id if ctx.actor else None,
+    ))
+    db.session.flush()
+    return {"compensation_approved": False}
+
+
+@service("record_compensation_decision")
+def record_compensation_decision(ctx: ServiceContext, call: ServiceCall):
+    """Record the approver's decision on the open proposal."""
+    compensation = _open_compensation(ctx.complaint)
+    if compensation is None:
+        raise ServiceFailed("there is no proposed compensation to decide on")
+    approved = bool(call.data.get("compensation_approved"))
+    compensation.status = "approved" if approved else "rejected"
+    compensation.required_role = call.data.get("approval_role")
+    compensation.decided_by_id = ctx.actor.id if ctx.actor else None
+    compensation.approved_by_id = compensation.decided_by_id if approved else None
+    compensation.decided_at = utcnow()
+    compensation.decision_comment = call.data.get("approval_comment")
+    return None
+
+
+@service("record_payout")
+def record_payout(ctx: ServiceContext, call: ServiceCall):
+    compensation = db.session.scalar(select(Compensation).where(
+        Compensation.complaint_id == ctx.complaint.id, Compensation.status == "approved")
+        .order_by(Compensation.id.desc()).limit(1))
+    if compensation is None:
+        raise ServiceFailed("there is no approved compensation to pay")
+    compensation.status = "paid"
+    compensation.paid_at = utcnow()
+    compensation.paid_by_id = ctx.actor.id if ctx.actor else None
+    compensation.payout_reference = call.data.get("payout_reference")
+    paid_on = call.data.get("paid_on")
+    compensation.paid_on = date.fromisoformat(paid_on) if paid_on else None
+    return None
+
+
+@service("record_satisfaction")
+def record_satisfaction(ctx: ServiceContext, call: ServiceCall):
+    score = call.data.get("satisfaction_score")
+    ctx.complaint.satisfaction_score = int(score) if score is not None else None
+    ctx.complaint.satisfaction_comment = call.data.get("satisfaction_comment")
+    return None

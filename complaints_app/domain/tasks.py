@@ -1,0 +1,190 @@
+"""Work on tasks: list, claim, complete; fire timers; retry incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+
+from ..extensions import db
+from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
+from ..models.base import utcnow
+from ..workflow import TaskNotOpen
+from .access import may_work, require_role, require_view
+from .driver import CLOSED_STATUSES, audit, load, save
+from .errors import Conflict, Forbidden, NotFound
+from .forms import clean_form
+
+SCOPES = ("mine", "available", "team")
+
+
+def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int = 0) -> list[HumanTask]:
+    """Open tasks: assigned to me; unassigned for my roles; or my teams' (supervisors)."""
+    query = select(HumanTask).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
+        HumanTask.state == "open")
+    if scope == "mine":
+        query = query.where(HumanTask.assignee_id == actor.id)
+    elif scope == "available":
+        query = query.where(HumanTask.assignee_id.is_(None), HumanTask.role.in_(actor.roles))
+        if actor.team and not actor.has_role("customer_centre", "admin", "process_owner"):
+            query = query.where(or_(Complaint.team == actor.team, Complaint.team.is_(None)))
+    elif scope == "team":
+        require_role(actor, "supervisor", "admin", "process_owner")
+        if actor.team and not actor.has_role("admin", "process_owner"):
+            query = query.where(or_(Complaint.team == actor.team, Complaint.team.is_(None)))
+    else:
+        raise NotFound(f"no task list '{scope}'; use one of {', '.join(SCOPES)}")
+    order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    return list(db.session.scalars(query.order_by(*order).limit(min(limit, 500)).offset(offset)))
+
+
+def get_task(actor: User, task_id: str) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    require_view(actor, db.session.get(Complaint, task.complaint_id))
+    return task
+
+
+def _open_task(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
+    task = get_task(actor, task_id)
+    complaint = db.session.get(Complaint, task.complaint_id)
+    if complaint.status in CLOSED_STATUSES:
+        raise Conflict(f"complaint {complaint.reference} is {complaint.status}; its tasks are closed")
+    if task.state != "open":
+        raise Conflict(f"task '{task.name}' is already {task.state}")
+    return task, complaint
+
+
+def claim(actor: User, task_id: str) -> HumanTask:
+    task, complaint = _open_task(actor, task_id)
+    if task.assignee_id == actor.id:
+        return task
+    reason = may_work(actor, task)
+    if reason:
+        raise Forbidden(reason) if task.assignee_id is None else Conflict(reason)
+    task.assignee_id = actor.id
+    audit(complaint, "task_claimed", actor, element_id=task.element_id, element_name=task.name, task_id=task.id)
+    db.session.flush()
+    return task
+
+
+def unclaim(actor: User, task_id: str) -> HumanTask:
+    task, complaint = _open_task(actor, task_id)
+    if task.assignee_id != actor.id and not actor.has_role("supervisor", "admin"):
+        raise Forbidden("only the assignee or a supervisor can release this task")
+    task.assignee_id = None
+    audit(complaint, "task_unclaimed", actor, element_id=task.element_id, element_name=task.name, task_id=task.id)
+    db.session.flush()
+    return task
+
+
+def reassign(actor: User, task_id: str, assignee: User) -> HumanTask:
+    require_role(actor, "supervisor", "admin")
+    task, complaint = _open_task(actor, task_id)
+    if not assignee.is_active or not assignee.has_role(task.role or ""):
+        raise Conflict(f"{assignee.username} cannot work this task (needs role {task.role})")
+    task.assignee_id = assignee.id
+    audit(complaint, "task_reassigned", actor, element_id=task.element_id, element_name=task.name,
+          task_id=task.id, data={"assignee": assignee.username})
+    db.session.flush()
+    return task
+
+
+def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
+    """Complete an open task with its form data and run the process on to its next wait."""
+    task, complaint = _open_task(actor, task_id)
+    reason = may_work(actor, task)
+    if reason:
+        raise Forbidden(reason)
+    instance, run = load(complaint, actor)
+    db.session.refresh(task)  # after the row lock: someone may have completed it meanwhile
+    if task.state != "open":
+        raise Conflict(f"task '{task.name}' is already {task.state}")
+    try:
+        current = run.task_data(task.id)
+    except TaskNotOpen:
+        raise Conflict(f"task '{task.name}' is no longer open") from None
+    values = clean_form(task.form, submitted, current)
+    _check_rules(actor, complaint, task, {**current, **values})
+    result = run.complete(task.id, values)
+    task.state = "completed"
+    task.completed_at = utcnow()
+    task.completed_by_id = actor.id
+    if task.assignee_id is None:
+        task.assignee_id = actor.id
+    audit(complaint, "task_completed", actor, definition_id=instance.definition_id, element_id=task.element_id,
+          element_name=task.name, task_id=task.id, data=values)
+    save(complaint, instance, run, result, actor)
+    return task
+
+
+def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict) -> None:
+    """Rules the diagram puts on a task: required role, authority limit, four eyes."""
+    props = task.properties or {}
+    role_var = props.get("required_role_var")
+    if role_var:
+        role = data.get(role_var)
+        if not role or not actor.has_role(role):
+            raise Forbidden(f"this decision needs the role {role}")
+    amount_var = props.get("authority_amount_var")
+    if amount_var:
+        currency = data.get(props.get("authority_currency_var") or "currency") or complaint.currency
+        amount = Decimal(str(data.get(amount_var) or 0))
+        limit = actor.limit_for(currency)
+        if limit is None or amount > limit:
+            have = f"{limit} {currency}" if limit is not None else f"no limit in {currency}"
+            raise Forbidden(f"{amount} {currency} is above your authority limit ({have})")
+    for element_id in filter(None, (props.get("four_eyes_with") or "").split(",")):
+        last = db.session.scalar(select(HumanTask.completed_by_id).where(
+            HumanTask.complaint_id == complaint.id, HumanTask.element_id == element_id.strip(),
+            HumanTask.state == "completed").order_by(HumanTask.completed_at.desc()).limit(1))
+        if last == actor.id:
+            raise Forbidden("four eyes: you proposed this, someone else must decide it")
+
+
+def fire_timers(complaint_id: int, now: datetime | None = None) -> bool:
+    """Fire the complaint's due timers (idempotent: nothing due, nothing done)."""
+    now = now or utcnow()
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        return False
+    instance, run = load(complaint, None)
+    if instance.next_timer_due_at is None or instance.next_timer_due_at > now or instance.is_completed:
+        return False
+    result = run.fire_timers()
+    audit(complaint, "timers_fired", None, definition_id=instance.definition_id,
+          data={"due": instance.next_timer_due_at.isoformat()})
+    save(complaint, instance, run, result, None)
+    return True
+
+
+def due_timer_complaints(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Complaints with a timer due (an indexed range read, whatever the number waiting)."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(WorkflowInstance.complaint_id).where(
+            and_(WorkflowInstance.next_timer_due_at.is_not(None), WorkflowInstance.next_timer_due_at <= now))
+        .order_by(WorkflowInstance.next_timer_due_at).limit(limit)))
+
+
+def retry_incident(actor: User, incident_id: int) -> Incident:
+    """Run the failed step again; a new failure opens a new incident."""
+    require_role(actor, "admin", "process_owner", "supervisor")
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.resolved_at is not None:
+        raise Conflict(f"incident {incident_id} is already resolved")
+    complaint = db.session.get(Complaint, incident.complaint_id)
+    require_view(actor, complaint)
+    instance, run = load(complaint, actor)
+    result = run.retry(incident.task_id)
+    incident.retries += 1
+    incident.resolved_at = utcnow()
+    incident.resolved_by_id = actor.id
+    audit(complaint, "incident_retried", actor, definition_id=instance.definition_id,
+          element_id=incident.element_id, task_id=incident.task_id, data={"incident": incident.id})
+    save(complaint, instance, run, result, actor)
+    return incident

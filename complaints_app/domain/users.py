@@ -1,0 +1,73 @@
+"""Users, roles, authority limits and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
+from ..models.base import utcnow
+from .errors import Conflict, InvalidInput, NotFound
+
+DEFAULT_LANES = {"Staff": "staff", "Supervisor": "supervisor", "CustomerCentre": "customer_centre"}
+
+
+def create_user(username: str, password: str, roles: list[str], display_name: str | None = None,
+                email: str | None = None, team: str | None = None, language: str = "en",
+                limits: dict[str, Decimal] | None = None) -> User:
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise InvalidInput(f"unknown roles: {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise InvalidInput("the password needs at least 8 characters")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username} exists already")
+    user = User(username=username, display_name=display_name or username, email=email, team=team,
+                language=language, password_hash=generate_password_hash(password),
+                role_rows=[UserRole(role=r) for r in sorted(set(roles))],
+                limits=[AuthorityLimit(currency=c, max_amount=Decimal(str(a))) for c, a in (limits or {}).items()])
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def get_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str = "api") -> str:
+    """Create an API token for ``user``; the token itself is returned once and never stored."""
+    token = "cpt_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                   ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    return row.user
+
+
+def seed_lane_roles() -> None:
+    """Map the reference diagram's lanes to roles where no mapping exists yet."""
+    existing = set(db.session.scalars(select(LaneRole.lane)))
+    for lane, role in DEFAULT_LANES.items():
+        if lane not in existing:
+            db.session.add(LaneRole(lane=lane, role=role))
+    db.session.flush()
+

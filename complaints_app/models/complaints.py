@@ -1,0 +1,81 @@
+"""Customers and their complaints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, in_list, utcnow
+
+STATUSES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
+CHANNELS = ("phone", "email", "web", "chat", "letter", "in_person")
+CATEGORIES = ("product", "service", "billing", "delivery", "staff", "other")
+JURISDICTIONS = ("PL", "GB", "UA")
+REGIMES = ("consumer", "financial", "payment_services")
+LANGUAGES = ("pl", "en", "uk")
+CURRENCIES = ("PLN", "EUR", "GBP", "UAH")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="pl")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReferenceCounter(Base):
+    """The last complaint number issued in a year; updated in the registering transaction (gap-free)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        UniqueConstraint("year", "number"),
+        CheckConstraint(in_list("status", STATUSES), name="status"),
+        CheckConstraint(in_list("channel", CHANNELS), name="channel"),
+        CheckConstraint(in_list("category", CATEGORIES), name="category"),
+        CheckConstraint(in_list("jurisdiction", JURISDICTIONS), name="jurisdiction"),
+        CheckConstraint(in_list("regime", REGIMES), name="regime"),
+        CheckConstraint(in_list("language", LANGUAGES), name="language"),
+        CheckConstraint("claimed_amount IS NULL OR claimed_amount >= 0", name="claimed_amount"),
+        Index("ix_complaints_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int]
+    number: Mapped[int]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16))
+    product: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    claimed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    language: Mapped[str] = mapped_column(String(8))
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    regime: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    team: Mapped[str | None] = mapped_column(String(80), index=True)
+    priority: Mapped[str | None] = mapped_column(String(16))
+    statutory_rule: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+    satisfaction_score: Mapped[int | None]
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")

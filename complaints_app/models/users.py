@@ -1,0 +1,111 @@
+"""People, their roles, authority limits, API tokens and the lane-to-role table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, in_list, utcnow
+
+ROLES = ("staff", "supervisor", "manager", "customer_centre", "process_owner", "admin")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    team: Mapped[str | None] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    is_active_user: Mapped[bool] = mapped_column("is_active", default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    limits: Mapped[list[AuthorityLimit]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.is_active_user
+
+    @property
+    def roles(self) -> set[str]:
+        roles = {r.role for r in self.role_rows}
+        if "manager" in roles:
+            roles.add("supervisor")  # a manager may do all a supervisor may
+        return roles
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def limit_for(self, currency: str) -> Decimal | None:
+        for limit in self.limits:
+            if limit.currency == currency:
+                return limit.max_amount
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(in_list("role", ROLES), name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class AuthorityLimit(Base):
+    """The largest compensation a person may approve, per currency."""
+
+    __tablename__ = "authority_limits"
+    __table_args__ = (
+        UniqueConstraint("user_id", "currency"),
+        CheckConstraint("max_amount >= 0", name="max_amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    currency: Mapped[str] = mapped_column(String(3))
+    max_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+    user: Mapped[User] = relationship(back_populates="limits")
+
+
+class ApiToken(Base):
+    """A bearer token acting as its user; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LaneRole(Base):
+    """Which role works the tasks of a diagram lane (edited by admins)."""
+
+    __tablename__ = "lane_roles"
+    __table_args__ = (CheckConstraint(in_list("role", ROLES), name="role"),)
+
+    lane: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))

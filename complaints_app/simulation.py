@@ -1,0 +1,223 @@
+"""A generic driver: push complaints through whatever diagram is deployed, as simulated people.
+
+It knows no element ids. It reads each open task's form and fills it from the field definitions
+(types, options, constraints, prefill), steered only by a scenario of preferred values per data key
+(documented in bpmn/README.md); a field it has never seen gets a valid value all the same. Like the
+API, it commits once per operation.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from .domain import tasks as task_ops
+from .domain.driver import load
+from .domain.complaints import find_or_create_customer, register_complaint
+from .domain.errors import DomainError, Forbidden
+from .domain.users import create_user
+from .extensions import db
+from .models import Complaint, HumanTask, User, WorkflowInstance
+
+# Scenario values may be lists: one value per visit of the field (then the last one repeats).
+PATHS: dict[str, dict] = {
+    "first_contact_resolution": {"claimed_amount": 120, "fc_resolved": True, "customer_reply": "accept"},
+    "escalation_returned": {"claimed_amount": 150, "fc_resolved": [False, True],
+                            "escalation_approved": [False], "customer_reply": "accept"},
+    "rejected": {"claimed_amount": 300, "fc_resolved": False, "escalation_approved": True,
+                 "decision": "rejected", "customer_reply": "accept"},
+    "upheld_within_supervisor_limit": {"claimed_amount": 400, "fc_resolved": False, "escalation_approved": True,
+                                       "decision": "upheld", "compensation_approved": True,
+                                       "customer_reply": "accept"},
+    "upheld_above_supervisor_limit": {"claimed_amount": 4800, "fc_resolved": False, "escalation_approved": True,
+                                      "decision": "upheld", "compensation_approved": True,
+                                      "customer_reply": "accept"},
+    "appeal": {"claimed_amount": 250, "fc_resolved": False, "escalation_approved": True,
+               "decision": ["rejected", "partly_upheld"], "compensation_approved": True,
+               "customer_reply": ["appeal", "accept"]},
+}
+WEIGHTS = {"first_contact_resolution": 3, "escalation_returned": 1, "rejected": 2,
+           "upheld_within_supervisor_limit": 2, "upheld_above_supervisor_limit": 1, "appeal": 1}
+SIM_USERS = [
+    ("sim-staff-1", ["staff"], {}), ("sim-staff-2", ["staff"], {}),
+    ("sim-supervisor-1", ["supervisor"], {"PLN": 1000, "EUR": 250, "GBP": 200, "UAH": 10000}),
+    ("sim-supervisor-2", ["supervisor"], {"PLN": 1000, "EUR": 250, "GBP": 200, "UAH": 10000}),
+    ("sim-manager-1", ["manager"], {"PLN": 50000, "EUR": 12000, "GBP": 10000, "UAH": 500000}),
+    ("sim-cc-1", ["customer_centre"], {}), ("sim-cc-2", ["customer_centre"], {}),
+]
+SIM_PASSWORD = "simulated-user-password"
+# Data the simulator hands to its complaints: the follow-up timer fires at once, replies never time out.
+SIM_PROCESS_DATA = {"followup_delay": "PT0S", "customer_reply_window": "P365D"}
+
+
+@dataclass
+class Outcome:
+    completed: int = 0
+    stuck: int = 0
+    task_completions: int = 0
+    paths: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "completed": self.completed, "stuck": self.stuck, "task_completions": self.task_completions,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "complaints_per_s": round(self.completed / self.elapsed_s, 2) if self.elapsed_s else 0.0,
+            "task_completions_per_s": round(self.task_completions / self.elapsed_s, 2) if self.elapsed_s else 0.0,
+            "paths": self.paths,
+        }
+
+
+def ensure_users() -> list[User]:
+    users = []
+    for username, roles, limits in SIM_USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = create_user(username, SIM_PASSWORD, roles, display_name=username, limits=limits)
+        users.append(user)
+    db.session.commit()
+    return users
+
+
+def path_plan(count: int, seed: int) -> list[str]:
+    cycle = [name for name, weight in WEIGHTS.items() for _ in range(weight)]
+    rng = random.Random(seed)
+    plan = []
+    while len(plan) < count:
+        block = cycle[:]
+        rng.shuffle(block)
+        plan.extend(block)
+    return plan[:count]
+
+
+def fill_form(form: list[dict], scenario: dict, visits: dict, current: dict) -> dict:
+    """A valid value for every field, preferring the scenario's."""
+    values = {}
+    for f in form:
+        rules = f.get("validation") or {}
+        if "readonly" in rules:
+            continue
+        fid = f["id"]
+        if fid in scenario:
+            wanted = scenario[fid]
+            if isinstance(wanted, list):
+                wanted = wanted[min(visits.get(fid, 0), len(wanted) - 1)]
+            values[fid] = wanted
+            continue
+        values[fid] = _generic_value(f, rules, current)
+    for fid in values:
+        visits[fid] = visits.get(fid, 0) + 1
+    return values
+
+
+def _generic_value(f: dict, rules: dict, current: dict):
+    kind = f["type"]
+    prefill = (f.get("properties") or {}).get("prefill")
+    if prefill and current.get(prefill) is not None:
+        return current[prefill]
+    if f.get("default") not in (None, ""):
+        return f["default"]
+    if kind == "boolean":
+        return True
+    if kind == "enum":
+        return f["options"][0]["id"]
+    if kind == "date":
+        return date.today().isoformat()
+    if kind in ("long", "decimal"):
+        low = Decimal(rules["min"]) if rules.get("min") not in (None, "") else Decimal(1)
+        return int(low) if kind == "long" else float(low)
+    text = "Simulated answer"
+    minimum = int(rules.get("minlength") or 0)
+    maximum = int(rules.get("maxlength") or 1000)
+    return (text + " x" * minimum)[:maximum]
+
+
+def _candidates(task: HumanTask, users: list[User], rng: random.Random) -> list[User]:
+    able = [u for u in users if task.role and u.has_role(task.role)]
+    rng.shuffle(able)
+    # Try the least powerful first, as a real queue would.
+    return sorted(able, key=lambda u: "manager" in u.roles)
+
+
+def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.Random,
+          max_operations: int | None = None) -> tuple[int, bool]:
+    """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
+    visits: dict[str, int] = {}
+    done = 0
+    for _ in range(10_000):
+        if max_operations is not None and done >= max_operations:
+            return done, False
+        instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
+        if instance.is_completed:
+            return done, True
+        task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
+                                                         HumanTask.state == "open").order_by(HumanTask.created_at))
+        if task is None:
+            if instance.next_timer_due_at is None or instance.has_incident:
+                return done, False
+            task_ops.fire_timers(complaint.id, now=instance.next_timer_due_at)
+            db.session.commit()
+            continue
+        current = _task_data(complaint, task)
+        for user in _candidates(task, users, rng):
+            values = fill_form(task.form, scenario, dict(visits), current)
+            try:
+                task_ops.complete_task(user, task.id, values)
+            except Forbidden:
+                db.session.rollback()
+                continue
+            db.session.commit()
+            fill_form(task.form, scenario, visits, current)  # count the visit
+            done += 1
+            break
+        else:
+            return done, False
+    return done, False
+
+
+def _task_data(complaint: Complaint, task: HumanTask) -> dict:
+    if not any((f.get("properties") or {}).get("prefill") for f in task.form):
+        return {}
+    _, run = load(complaint, None, lock=False)
+    return run.task_data(task.id)
+
+
+def register_simulated(actor: User, scenario: dict, index: int) -> Complaint:
+    customer = find_or_create_customer(f"Simulated customer {index}", f"customer{index}@example.test", None, "pl")
+    complaint = register_complaint(
+        actor, customer=customer, channel="phone", category="product", product="Simulated product",
+        description="Simulated complaint", claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
+        currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA)
+    db.session.commit()
+    return complaint
+
+
+def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
+    users = ensure_users()
+    registrar = users[0]
+    rng = random.Random(seed)
+    outcome = Outcome()
+    started = time.perf_counter()
+    for index, path in enumerate(path_plan(count, seed)):
+        scenario = PATHS[path]
+        try:
+            complaint = register_simulated(registrar, scenario, index)
+            completions, finished = drive(complaint, scenario, users, rng)
+        except DomainError:
+            db.session.rollback()
+            completions, finished = 0, False
+        outcome.task_completions += completions
+        if finished:
+            outcome.completed += 1
+            outcome.paths[path] = outcome.paths.get(path, 0) + 1
+        else:
+            outcome.stuck += 1
+        if progress is not None:
+            progress(1)
+    outcome.elapsed_s = time.perf_counter() - started
+    return outcome

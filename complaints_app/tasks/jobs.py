@@ -1,0 +1,50 @@
+"""The tasks. Each is idempotent: the database says what is due, a duplicate message does nothing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import create_engine, text
+
+from ..domain import tasks as task_ops
+from ..domain.errors import Conflict
+from ..extensions import db
+from ..models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="complaints.fire_timers", autoretry_for=(Conflict,), retry_backoff=True, max_retries=5)
+def fire_timers(complaint_id: int) -> bool:
+    """Fire the due timers of one complaint."""
+    fired = task_ops.fire_timers(complaint_id)
+    db.session.commit()
+    return fired
+
+
+@shared_task(name="complaints.sweep")
+def sweep() -> int:
+    """Enqueue every complaint whose timer is due (beat runs this every second or so)."""
+    due = task_ops.due_timer_complaints()
+    db.session.rollback()
+    for complaint_id in due:
+        fire_timers.delay(complaint_id)
+    return len(due)
+
+
+@shared_task(name="complaints.clean_broker")
+def clean_broker() -> int:
+    """Delete messages the SQLite transport already delivered (it never deletes them itself)."""
+    url = current_app.extensions["complaints.settings"].broker_url
+    if not url.startswith("sqlafast+"):
+        return 0
+    engine = create_engine(url.split("+", 1)[1])
+    cutoff = utcnow() - timedelta(hours=1)
+    with engine.begin() as conn:
+        deleted = conn.execute(text("DELETE FROM kombu_message WHERE visible = 0 AND timestamp < :cutoff"),
+                               {"cutoff": cutoff.replace(tzinfo=None)}).rowcount
+    engine.dispose()
+    return deleted

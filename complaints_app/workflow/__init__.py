@@ -1,0 +1,29 @@
+"""The engine behind one door: the only package that imports SpiffWorkflow.
+
+Everything else in the app talks to :class:`~.engine.ProcessRuntime` and the plain data classes in
+:mod:`.types`; no SpiffWorkflow object leaves this package.
+"""
+
+from .engine import ProcessRuntime
+from .types import (
+    CompiledDefinition,
+    DefinitionError,
+    ElementEvent,
+    EngineIncident,
+    OpenTask,
+    ServiceCall,
+    StepResult,
+    TaskNotOpen,
+)
+
+__all__ = [
+    "CompiledDefinition",
+    "DefinitionError",
+    "ElementEvent",
+    "EngineIncident",
+    "OpenTask",
+    "ProcessRuntime",
+    "ServiceCall",
+    "StepResult",
+    "TaskNotOpen",
+]

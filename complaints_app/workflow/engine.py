@@ -1,0 +1,359 @@
+"""Run processes: compile definitions, start, load, step and save workflows.
+
+A :class:`Run` wraps one loaded workflow. Every operation on it (complete a task, fire timers, retry)
+runs the engine until it waits again, reports which elements were entered and left, turns a failing
+script or service into an :class:`EngineIncident` instead of an exception, and re-roots the task tree
+so the saved state stays bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+from copy import deepcopy
+from datetime import datetime, timezone
+from typing import Callable
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .parser import ComplaintsParser
+from .scripting import RestrictedScriptEngine, ScriptRejected, ScriptTimeout
+from .serializer import SERIALIZER_VERSION, StateSerializer, prune
+from .types import (
+    CompiledDefinition,
+    DefinitionError,
+    ElementEvent,
+    EngineIncident,
+    OpenTask,
+    ServiceCall,
+    StepResult,
+    TaskNotOpen,
+)
+from .xml import parse_xml
+
+ServiceHost = Callable[[ServiceCall], dict | None]
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_TYPE_NAMES = {"TopicServiceTask": "ServiceTask"}
+
+
+class ProcessRuntime:
+    """One per app process: the serializer, the script budget and a cache of parsed definitions."""
+
+    serializer_version = SERIALIZER_VERSION
+
+    def __init__(self, script_time_budget: float = 1.0):
+        self.serializer = StateSerializer()
+        self.script_time_budget = script_time_budget
+        self._specs: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    # -- definitions -------------------------------------------------------------------------
+
+    def compile(self, files: dict[str, bytes], process_id: str = "complaint") -> CompiledDefinition:
+        """Parse and check BPMN and DMN files; raise :class:`DefinitionError` naming the elements."""
+        parser = ComplaintsParser()
+        for name, data in sorted(files.items()):
+            root = parse_xml(data, name)
+            try:
+                if "DMN" in (etree.QName(root).namespace or "").upper():
+                    parser.add_dmn_xml(root, filename=name)
+                else:
+                    parser.add_bpmn_xml(root, filename=name)
+            except ValidationException as err:
+                raise DefinitionError([_validation_problem(err, name)]) from None
+        try:
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        except ValidationException as err:
+            raise DefinitionError([_validation_problem(err, None)]) from None
+        except (KeyError, AttributeError, TypeError, ValueError) as err:
+            raise DefinitionError([{"message": f"the diagram could not be built: {err!r}"}]) from None
+        elements = {}
+        for task_spec in _all_task_specs(spec, subprocess_specs):
+            elements[task_spec.bpmn_id] = describe_spec(task_spec)
+        return CompiledDefinition(
+            process_id=process_id,
+            spec_json=self.serializer.dump_spec(spec, subprocess_specs),
+            elements=elements,
+            service_topics={e["topic"] for e in elements.values() if e.get("topic")},
+            lanes={e["lane"] for e in elements.values() if e.get("lane")},
+        )
+
+    def _specs_for(self, key: str, spec_json: str):
+        specs = self._specs.get(key)
+        if specs is None:
+            specs = self.serializer.load_spec(spec_json)
+            with self._lock:
+                self._specs[key] = specs
+        return specs
+
+    # -- workflows -----------------------------------------------------------------------------
+
+    def _engine(self, host: ServiceHost | None) -> RestrictedScriptEngine:
+        def call(task, topic, properties):
+            return host(ServiceCall(
+                topic=topic,
+                properties=properties,
+                element_id=task.task_spec.bpmn_id,
+                element_name=task.task_spec.bpmn_name,
+                task_id=str(task.id),
+                data=deepcopy(task.data),
+            ))
+        return RestrictedScriptEngine(self.script_time_budget, host=call if host else None)
+
+    def start(self, key: str, spec_json: str, data: dict, host: ServiceHost | None = None) -> "Run":
+        """Create a workflow on a definition with ``data`` as its start data (not yet stepped)."""
+        spec, subprocess_specs = self._specs_for(key, spec_json)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine(host))
+        workflow.task_tree.data.update(deepcopy(data))
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(deepcopy(data))
+        return Run(self, workflow)
+
+    def load(self, key: str, spec_json: str, state_json: str, host: ServiceHost | None = None) -> "Run":
+        """Restore a saved workflow; the restricted engine is set again on every load."""
+        spec, subprocess_specs = self._specs_for(key, spec_json)
+        workflow = self.serializer.load_state(state_json, spec, subprocess_specs, self._engine(host))
+        return Run(self, workflow)
+
+
+class Run:
+    """One loaded workflow and the operations that move it."""
+
+    def __init__(self, runtime: ProcessRuntime, workflow: BpmnWorkflow):
+        self.runtime = runtime
+        self.workflow = workflow
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def open_tasks(self) -> list[OpenTask]:
+        """The tasks waiting for a person."""
+        return [_open_task(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+    def task_data(self, task_id: str) -> dict:
+        return deepcopy(self._task(task_id).data)
+
+    def current_data(self) -> dict:
+        """The data as the process sees it now (an open task's, else the last finished one's)."""
+        for task in self.workflow.get_tasks(state=_ACTIVE):
+            return deepcopy(task.data)
+        task = self.workflow.last_task or self.workflow.task_tree
+        return deepcopy(task.data)
+
+    def next_timer_due(self) -> datetime | None:
+        due = []
+        for event in self.workflow.waiting_events():
+            if "Timer" not in event.event_type or not event.value:
+                continue
+            value = event.value if isinstance(event.value, str) else event.value.get("next")
+            moment = datetime.fromisoformat(value)
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+        return min(due) if due else None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.workflow.is_completed()
+
+    def dump(self) -> str:
+        return self.runtime.serializer.dump_state(self.workflow)
+
+    def size(self) -> int:
+        return len(self.workflow.tasks)
+
+    # -- moving --------------------------------------------------------------------------------
+
+    def advance(self) -> StepResult:
+        """Run engine tasks until the process waits (for a person, a timer or an incident)."""
+        return self._step(None)
+
+    def complete(self, task_id: str, data: dict) -> StepResult:
+        """Complete an open user task with (already validated) form data and run on."""
+        task = self._task(task_id)
+        if not (task.has_state(TaskState.READY) and task.task_spec.manual):
+            raise TaskNotOpen(task_id)
+
+        def action():
+            task.data.update(deepcopy(data))
+            task.run()
+            return [task]
+        return self._step(action)
+
+    def fire_timers(self) -> StepResult:
+        """Fire every timer that is due and run on."""
+        def action():
+            self.workflow.refresh_timers()
+            return []
+        return self._step(action)
+
+    def retry(self, task_id: str | None) -> StepResult:
+        """Run a failed task again (its data as before the failure) and run on."""
+        def action():
+            if task_id is not None:
+                task = self._task(task_id)
+                if task.has_state(TaskState.ERROR):
+                    task.reset_branch(None)
+            self.workflow.refresh_timers()
+            return []
+        return self._step(action)
+
+    def _task(self, task_id: str):
+        try:
+            task = self.workflow.tasks.get(UUID(str(task_id)))
+        except ValueError:
+            task = None
+        if task is None:
+            raise TaskNotOpen(task_id)
+        return task
+
+    def _step(self, action) -> StepResult:
+        workflow = self.workflow
+        before = {task_id: task.state for task_id, task in workflow.tasks.items()}
+        finished = []
+        result = StepResult()
+        try:
+            if action is not None:
+                finished.extend(action())
+            workflow.do_engine_steps(did_complete_task=finished.append)
+        except (SpiffWorkflowException, WorkflowException, ScriptRejected, ScriptTimeout) as err:
+            result.incident = _incident(workflow, err)
+        result.events = _events(workflow, before, finished)
+        prune(workflow)
+        result.completed = workflow.is_completed()
+        result.next_timer_due = None if result.completed else self.next_timer_due()
+        return result
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _all_task_specs(spec, subprocess_specs):
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None):
+                yield task_spec
+
+
+def describe_spec(task_spec) -> dict:
+    """A plain description of one diagram element."""
+    type_name = type(task_spec).__name__
+    described = {
+        "id": task_spec.bpmn_id,
+        "name": task_spec.bpmn_name,
+        "type": _TYPE_NAMES.get(type_name, type_name),
+        "lane": task_spec.lane,
+        "properties": dict(getattr(task_spec, "extensions", None) or {}),
+        "manual": bool(task_spec.manual),
+    }
+    if getattr(task_spec, "topic", None):
+        described["topic"] = task_spec.topic
+    form = _form(task_spec)
+    if form is not None:
+        described["form"] = form
+    return described
+
+
+def _form(task_spec):
+    form = getattr(task_spec, "form", None)
+    if form is None:
+        return None
+    fields = []
+    for field in form.fields:
+        fields.append({
+            "id": field.id,
+            "type": field.type,
+            "label": field.label,
+            "default": field.default_value,
+            "properties": {p.id: p.value for p in field.properties},
+            "validation": {v.name: v.config for v in field.validation},
+            "options": [{"id": o.id, "name": o.name} for o in getattr(field, "options", [])],
+        })
+    return fields
+
+
+def _open_task(task) -> OpenTask:
+    spec = task.task_spec
+    return OpenTask(
+        task_id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        form=_form(spec) or [],
+        properties=dict(getattr(spec, "extensions", None) or {}),
+        documentation=spec.documentation,
+    )
+
+
+def _event(kind: str, task) -> ElementEvent:
+    spec = task.task_spec
+    type_name = type(spec).__name__
+    return ElementEvent(
+        kind=kind,
+        task_id=str(task.id),
+        element_id=spec.bpmn_id,
+        element_name=spec.bpmn_name,
+        element_type=_TYPE_NAMES.get(type_name, type_name),
+        lane=spec.lane,
+        properties=dict(getattr(spec, "extensions", None) or {}),
+    )
+
+
+def _events(workflow, before: dict, finished: list) -> list[ElementEvent]:
+    events = []
+    seen = set()
+    for task in finished:
+        if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
+            continue
+        seen.add(task.id)
+        if not (before.get(task.id, 0) & _ACTIVE):
+            events.append(_event("entered", task))
+        events.append(_event("left", task))
+    for task in workflow.tasks.values():
+        if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
+            continue
+        was_active = bool(before.get(task.id, 0) & _ACTIVE)
+        if task.has_state(_ACTIVE | TaskState.ERROR) and not was_active:
+            events.append(_event("entered", task))
+        elif task.has_state(TaskState.CANCELLED) and was_active:
+            events.append(_event("cancelled", task))
+    return events
+
+
+def _incident(workflow, err) -> EngineIncident:
+    task = getattr(err, "task", None)
+    if task is None:
+        task = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+    cause = getattr(err, "exception", None) or err.__cause__ or err.__context__
+    chain = [err, cause] if cause is not None else [err]
+    if any(isinstance(e, ScriptTimeout) for e in chain):
+        kind = "timeout"
+    elif any(isinstance(e, ScriptRejected) for e in chain):
+        kind = "rejected_script"
+    elif task is not None and type(task.task_spec).__name__ == "TopicServiceTask":
+        kind = "service"
+    else:
+        kind = "script"
+    message = str(err)
+    if cause is not None and str(cause) not in message:
+        message = f"{message}: {type(cause).__name__}: {cause}"
+    return EngineIncident(
+        task_id=str(task.id) if task is not None else None,
+        element_id=task.task_spec.bpmn_id if task is not None else None,
+        element_name=task.task_spec.bpmn_name if task is not None else None,
+        kind=kind,
+        message=message[:4000],
+    )
+
+
+def _validation_problem(err: ValidationException, filename: str | None) -> dict:
+    problem = {"message": getattr(err, "message", None) or str(err)}
+    if getattr(err, "id", None):
+        problem["element_id"] = err.id
+    if getattr(err, "name", None):
+        problem["element_name"] = err.name
+    if filename or getattr(err, "file_name", None):
+        problem["file"] = filename or err.file_name
+    return problem

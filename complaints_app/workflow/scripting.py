@@ -1,0 +1,174 @@
+"""The restricted script environment: every script and expression in a diagram runs here.
+
+Gateway conditions, DMN cells, timer expressions and script tasks are Python to SpiffWorkflow. Each is
+compiled by RestrictedPython (attribute, item and iteration guards; no ``_``-names, no ``import``) and
+run with a small set of builtins under a wall-clock budget, so a ``while True`` ends in an incident
+instead of a stuck worker.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+import sys
+import threading
+from time import monotonic
+from types import ModuleType
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+SCRIPT_FILENAME = "<diagram script>"
+MAX_RANGE = 100_000
+_JSON_TYPES = (str, int, float, bool, type(None), list, dict, tuple)
+
+
+class ScriptRejected(Exception):
+    """RestrictedPython refused to compile the script or expression."""
+
+
+class ScriptTimeout(Exception):
+    """The script or expression ran past its time budget."""
+
+
+def _bounded_range(*args):
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise ValueError(f"range() longer than {MAX_RANGE} is not allowed in diagram scripts")
+    return result
+
+
+_INPLACE = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
+    "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+}
+
+
+def _inplacevar(op, x, y):
+    return _INPLACE[op](x, y)
+
+
+def _safe_globals() -> dict:
+    allowed = dict(safe_builtins)
+    for name in ("min", "max", "sum", "any", "all", "dict", "list", "set", "frozenset",
+                 "enumerate", "map", "filter", "reversed"):
+        allowed[name] = getattr(builtins, name)
+    allowed["range"] = _bounded_range
+    return {
+        "__builtins__": allowed,
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar,
+    }
+
+
+_cache: dict[tuple[str, str], object] = {}
+_cache_lock = threading.Lock()
+
+
+def compile_script(source: str, mode: str):
+    """Compile ``source`` restricted (``mode`` is ``eval`` or ``exec``); cached by text."""
+    key = (mode, source)
+    code = _cache.get(key)
+    if code is None:
+        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+        result = compiler(source, filename=SCRIPT_FILENAME)
+        if result.errors or result.code is None:
+            raise ScriptRejected("; ".join(result.errors) or "could not compile")
+        code = result.code
+        with _cache_lock:
+            if len(_cache) > 10_000:
+                _cache.clear()
+            _cache[key] = code
+    return code
+
+
+class _Budget:
+    """A trace function that interrupts diagram code once its deadline has passed (sticky)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = monotonic() + seconds
+        self.expired = False
+
+    def global_trace(self, frame, event, arg):
+        return self.local_trace if frame.f_code.co_filename == SCRIPT_FILENAME else None
+
+    def local_trace(self, frame, event, arg):
+        if self.expired or monotonic() > self.deadline:
+            self.expired = True
+            raise ScriptTimeout(f"script ran longer than its budget of {self.seconds:g} s")
+        return self.local_trace
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Evaluate and execute diagram code restricted and on a time budget."""
+
+    def __init__(self, time_budget: float = 1.0):
+        super().__init__(_safe_globals())
+        self.time_budget = time_budget
+
+    def _run(self, code, namespace):
+        budget = _Budget(self.time_budget)
+        previous = sys.gettrace()
+        sys.settrace(budget.global_trace)
+        try:
+            return eval(code, namespace)  # noqa: S307 - code compiled by RestrictedPython above
+        finally:
+            sys.settrace(previous)
+
+    def _namespace(self, context, external_context):
+        namespace = {k: v for k, v in context.items() if not k.startswith("_")}
+        if external_context:
+            namespace.update(external_context)
+        namespace.update(self.globals)
+        return namespace
+
+    def evaluate(self, expression, context, external_context=None):
+        code = compile_script(expression.strip(), "eval")
+        return self._run(code, self._namespace(context, external_context))
+
+    def execute(self, script, context, external_context=None):
+        code = compile_script(script, "exec")
+        namespace = self._namespace(context, external_context)
+        self._run(code, namespace)
+        for key in [k for k in context if not k.startswith("_") and k not in namespace]:
+            del context[key]
+        for key, value in namespace.items():
+            if key.startswith("_") or key in self.globals or (external_context and key in external_context):
+                continue
+            if isinstance(value, _JSON_TYPES) and not isinstance(value, ModuleType):
+                context[key] = value
+        return True
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """The only script engine the app ever gives a workflow; services go to ``host``."""
+
+    def __init__(self, time_budget: float = 1.0, host=None):
+        super().__init__(environment=RestrictedEnvironment(time_budget))
+        self.host = host
+
+    def call_service(self, task, topic=None, properties=None):
+        if self.host is None:
+            raise WorkflowTaskException(f"no service host to run '{topic}'", task=task)
+        try:
+            return self.host(task, topic, properties or {})
+        except WorkflowTaskException:
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(f"service '{topic}' failed: {err}", task=task, exception=err) from err

@@ -1,0 +1,35 @@
+"""Task specs the app adds to SpiffWorkflow, and their serializer converters."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+
+
+class TopicServiceTask(ServiceTask):
+    """A Camunda external task: the host runs the function registered for ``topic``.
+
+    The call is synchronous inside the engine step; whatever it returns is merged into the task data.
+    A failure leaves the task in ERROR, which the host records as an incident and can retry.
+    """
+
+    def __init__(self, wf_spec, bpmn_id, topic=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _execute(self, task):
+        properties = dict(getattr(self, "extensions", None) or {})
+        updates = task.workflow.script_engine.call_service(task, topic=self.topic, properties=properties)
+        if updates:
+            task.data.update(updates)
+        return True
+
+
+class TopicServiceTaskConverter(BpmnTaskSpecConverter):
+    def to_dict(self, spec):
+        dct = self.get_default_attributes(spec)
+        dct["topic"] = spec.topic
+        return dct
+
+    def from_dict(self, dct):
+        return self.task_spec_from_dict(dct)

@@ -1,0 +1,94 @@
+"""Plain data handed out of the workflow package (no SpiffWorkflow objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class DefinitionError(ValueError):
+    """A diagram that cannot be deployed; ``problems`` name the element and the reason."""
+
+    def __init__(self, problems: list[dict[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(_describe(p) for p in problems))
+
+
+def _describe(problem: dict[str, str]) -> str:
+    where = problem.get("element_id") or problem.get("file") or "diagram"
+    return f"{where}: {problem['message']}"
+
+
+class TaskNotOpen(LookupError):
+    """The task is not open in this workflow (unknown, finished or cancelled)."""
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    """A parsed, validated process: the serialized spec is what saved states reference."""
+
+    process_id: str
+    spec_json: str
+    elements: dict[str, dict[str, Any]]
+    service_topics: set[str]
+    lanes: set[str]
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    """What a service task asks of the host: its topic, its properties and the task's data."""
+
+    topic: str
+    properties: dict[str, str]
+    element_id: str
+    element_name: str
+    task_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ElementEvent:
+    """An element entered or left by the process."""
+
+    kind: str  # "entered" | "left"
+    task_id: str
+    element_id: str
+    element_name: str | None
+    element_type: str
+    lane: str | None
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class EngineIncident:
+    """A script, expression or service that failed; the task waits for a retry."""
+
+    task_id: str | None
+    element_id: str | None
+    element_name: str | None
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A task waiting for a person."""
+
+    task_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: list[dict[str, Any]]
+    properties: dict[str, str]
+    documentation: str | None
+
+
+@dataclass
+class StepResult:
+    """What one engine operation did."""
+
+    events: list[ElementEvent] = field(default_factory=list)
+    incident: EngineIncident | None = None
+    completed: bool = False
+    next_timer_due: datetime | None = None
