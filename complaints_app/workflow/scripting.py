@@ -61,7 +61,7 @@ def _inplacevar(op, x, y):
 def _safe_globals() -> dict:
     allowed = dict(safe_builtins)
     for name in ("min", "max", "sum", "any", "all", "dict", "list", "set", "frozenset",
-                 "enumerate", "map", "filter", "reversed"):
+                 "enumerate", "map", "filter", "reversed", "sorted", "zip", "tuple"):
         allowed[name] = getattr(builtins, name)
     allowed["range"] = _bounded_range
     return {
