@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -83,14 +85,18 @@ def init(demo: bool):
 def _seed_demo() -> None:
     from .simulation import PATHS, drive, register_simulated
 
+    tokens = []
     for username, roles, limits, name in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits)
+            user = create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits)
+            tokens.append(f"{username} {create_token(user, 'demo')}")
     db.session.commit()
+    if tokens:
+        path = Path(current_app.instance_path) / "demo-tokens.txt"
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as fh:
+            fh.write("\n".join(tokens) + "\n")
     if db.session.scalar(select(func.count(Complaint.id))):
         return
-    import random
-
     users = list(db.session.scalars(select(User).where(User.username.in_([u[0] for u in DEMO_USERS]))))
     staff = next(u for u in users if u.username == "staff")
     # (path, operations to perform): complaints left in several states.

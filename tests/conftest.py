@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -107,8 +109,17 @@ def _db_transaction(request):
             connection.close()
 
 
+class _Client(FlaskClient):
+    """Requests share the test's app context, so forget the user flask-login cached in ``g``."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = _Client
     return app.test_client()
 
 

@@ -2,6 +2,7 @@
 
 from alembic import context
 from flask import current_app
+from sqlalchemy.engine import Connection
 
 config = context.config
 target_db = current_app.extensions["migrate"].db
@@ -15,11 +16,19 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, render_as_batch=True,
-                          compare_type=True)
-        with context.begin_transaction():
-            context.run_migrations()
+    bind = target_db.engine
+    if isinstance(bind, Connection):  # already inside a transaction (tests bind the session to one)
+        _run(bind)
+        return
+    with bind.connect() as connection:
+        _run(connection)
+
+
+def _run(connection):
+    context.configure(connection=connection, target_metadata=target_db.metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

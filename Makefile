@@ -1,0 +1,30 @@
+# The two commands: `make run` (fresh machine to running app) and `make test` (the whole suite).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/complaints init --demo
+	@echo
+	@echo "Complaints is starting: API at http://127.0.0.1:5000/api/v1/openapi.json"
+	@echo "Demo users (password 'demo-password'): staff, staff2, supervisor, manager, investigator, owner, admin"
+	@echo "Their API tokens: $(COMPLAINTS_INSTANCE_PATH)/demo-tokens.txt"
+	@echo
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance

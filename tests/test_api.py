@@ -1,0 +1,167 @@
+"""The JSON API: token auth, every operation, JSON errors, and an OpenAPI document that matches."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints_app.domain.users import create_token
+from complaints_app.extensions import db
+
+COMPLAINT = {
+    "customer": {"name": "Anna Nowak", "email": "anna.nowak@example.com"},
+    "channel": "email", "category": "delivery", "description": "Parcel arrived broken",
+    "product": "Vase", "claimed_amount": "89.99", "currency": "PLN", "language": "pl",
+    "jurisdiction": "PL", "regime": "consumer",
+}
+
+
+@pytest.fixture
+def auth(people):
+    def header(user):
+        token = create_token(user, "test")
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+    return header
+
+
+def create(client, headers, **overrides):
+    response = client.post("/api/v1/complaints", json={**COMPLAINT, **overrides}, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_no_token_is_401_with_a_json_error(client):
+    response = client.get("/api/v1/tasks")
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthenticated"
+    response = client.get("/api/v1/tasks", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+
+
+def test_register_and_read_a_complaint(client, auth, people):
+    staff = auth(people.staff)
+    body = create(client, staff)
+    assert body["status"] == "open"
+    assert body["reference"].startswith("C-")
+    assert [t["name"] for t in body["tasks"]] == ["First contact"]
+    assert body["letters"][0]["letter_type"] == "acknowledgement"
+    assert body["process_version"] >= 1
+    kinds = [e["kind"] for e in body["history"]]
+    assert kinds[0] == "complaint_registered" and "element_left" in kinds
+    again = client.get(f"/api/v1/complaints/{body['reference']}", headers=staff)
+    assert again.status_code == 200 and again.json["reference"] == body["reference"]
+
+
+def test_invalid_complaint_names_each_field_and_changes_nothing(client, auth, people):
+    staff = auth(people.staff)
+    bad = {**COMPLAINT, "channel": "pigeon", "claimed_amount": "-5", "customer": {"name": "X"}}
+    response = client.post("/api/v1/complaints", json=bad, headers=staff)
+    assert response.status_code == 400
+    fields = response.json["error"]["details"]["fields"]
+    assert {"channel", "claimed_amount", "customer"} <= set(fields)
+    assert client.get("/api/v1/tasks?scope=available", headers=staff).json["tasks"] == []
+    response = client.post("/api/v1/complaints", data="not json", headers=staff)
+    assert response.status_code == 400
+
+
+def test_work_a_task_through_the_api(client, auth, people):
+    staff, supervisor = auth(people.staff), auth(people.supervisor)
+    body = create(client, staff)
+    task_id = body["tasks"][0]["id"]
+    available = client.get("/api/v1/tasks?scope=available", headers=staff).json["tasks"]
+    assert task_id in [t["id"] for t in available]
+    task = client.get(f"/api/v1/tasks/{task_id}", headers=staff).json
+    assert {f["id"] for f in task["form"]} == {"fc_resolved", "fc_summary"}
+    claimed = client.post(f"/api/v1/tasks/{task_id}/claim", headers=staff)
+    assert claimed.status_code == 200 and claimed.json["assignee"] == people.staff.username
+    mine = client.get("/api/v1/tasks", headers=staff).json["tasks"]
+    assert [t["id"] for t in mine] == [task_id]
+    done = client.post(f"/api/v1/tasks/{task_id}/complete",
+                       json={"data": {"fc_resolved": "false", "fc_summary": "Needs a refund"}}, headers=staff)
+    assert done.status_code == 200 and done.json["state"] == "completed"
+    response = client.get("/api/v1/tasks?scope=team", headers=supervisor)
+    assert response.status_code == 200, response.json
+    team = response.json["tasks"]
+    assert "Approve escalation" in [t["name"] for t in team if t["complaint"] == body["reference"]]
+
+
+def test_invalid_form_data_is_400_per_field_and_changes_nothing(client, auth, people):
+    staff = auth(people.staff)
+    body = create(client, staff)
+    task_id = body["tasks"][0]["id"]
+    response = client.post(f"/api/v1/tasks/{task_id}/complete",
+                           json={"data": {"fc_resolved": "maybe", "fc_summary": "x" * 3000, "hack": 1}},
+                           headers=staff)
+    assert response.status_code == 400
+    fields = response.json["error"]["details"]["fields"]
+    assert set(fields) == {"fc_resolved", "fc_summary", "hack"}
+    missing = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {}}, headers=staff)
+    assert set(missing.json["error"]["details"]["fields"]) == {"fc_resolved", "fc_summary"}
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=staff).json["state"] == "open"
+
+
+def test_wrong_role_is_403(client, auth, people):
+    body = create(client, auth(people.staff))
+    task_id = body["tasks"][0]["id"]
+    response = client.post(f"/api/v1/tasks/{task_id}/complete",
+                           json={"data": {"fc_resolved": True, "fc_summary": "x"}},
+                           headers=auth(people.investigator2))
+    assert response.status_code in (403, 404)
+    response = client.post(f"/api/v1/tasks/{task_id}/claim", headers=auth(people.supervisor))
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "forbidden"
+
+
+def test_someone_elses_claimed_task_is_refused(client, auth, people):
+    staff, staff2 = auth(people.staff), auth(people.staff2)
+    task_id = create(client, staff)["tasks"][0]["id"]
+    client.post(f"/api/v1/tasks/{task_id}/claim", headers=staff)
+    response = client.post(f"/api/v1/tasks/{task_id}/complete",
+                           json={"data": {"fc_resolved": True, "fc_summary": "x"}}, headers=staff2)
+    assert response.status_code == 403
+    assert "assigned to someone else" in response.json["error"]["message"]
+
+
+def test_completing_twice_is_409(client, auth, people):
+    staff = auth(people.staff)
+    task_id = create(client, staff)["tasks"][0]["id"]
+    payload = {"data": {"fc_resolved": True, "fc_summary": "Fixed"}}
+    assert client.post(f"/api/v1/tasks/{task_id}/complete", json=payload, headers=staff).status_code == 200
+    again = client.post(f"/api/v1/tasks/{task_id}/complete", json=payload, headers=staff)
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "conflict"
+
+
+def test_unknown_things_are_404(client, auth, people):
+    staff = auth(people.staff)
+    assert client.get("/api/v1/tasks/nope", headers=staff).status_code == 404
+    assert client.get("/api/v1/complaints/C-1999-000001", headers=staff).status_code == 404
+    assert client.post("/api/v1/incidents/999999/retry", headers=auth(people.admin)).status_code == 404
+    assert client.get("/api/v1/tasks?scope=everything", headers=staff).status_code == 404
+
+
+def test_staff_of_another_team_cannot_see_the_complaint(client, auth, people, make_user):
+    outsider = make_user("staff", team="billing_team")
+    reference = create(client, auth(people.staff))["reference"]  # triaged to front_office
+    response = client.get(f"/api/v1/complaints/{reference}", headers=auth(outsider))
+    assert response.status_code == 404
+
+
+def test_openapi_documents_every_api_route(client, app):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = rule.rule
+            for arg in rule.arguments:
+                path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(f"<{arg}>", "{" + arg + "}")
+            routes |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == routes
+    create_op = doc["paths"]["/api/v1/complaints"]["post"]
+    schema_ref = create_op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema_ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            assert {"400", "401", "403", "404", "409"} <= set(op["responses"])

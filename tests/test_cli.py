@@ -1,0 +1,72 @@
+"""The ``complaints`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from complaints_app.extensions import db
+from complaints_app.models import ApiToken, ProcessDefinition, User
+from tests.diagrams import script_process
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_init_is_idempotent_and_never_replaces_a_deployed_version(app):
+    before = db.session.scalar(select(func.count(ProcessDefinition.id)))
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "deployed" not in result.output
+    assert db.session.scalar(select(func.count(ProcessDefinition.id))) == before
+
+
+def test_deploy_adds_a_version(app, tmp_path):
+    runner = app.test_cli_runner()
+    before = db.session.scalar(select(func.max(ProcessDefinition.version)))
+    result = runner.invoke(args=["deploy", str(ROOT / "bpmn"), "--comment", "same again"])
+    assert result.exit_code == 0, result.output
+    assert f"version {before + 1}" in result.output
+
+
+def test_deploy_refuses_unknown_topics_and_unmapped_lanes(app, tmp_path):
+    text = script_process("y = 1").decode()
+    text = text.replace('<bpmn:task id="other" name="Other">',
+                        '<bpmn:serviceTask id="other" name="Other" camunda:type="external" camunda:topic="launch_rocket">')
+    text = text.replace("</bpmn:task>", "</bpmn:serviceTask>").replace('name="Staff"', 'name="Nobody"')
+    path = tmp_path / "bad.bpmn"
+    path.write_text(text)
+    before = db.session.scalar(select(func.count(ProcessDefinition.id)))
+    result = app.test_cli_runner().invoke(args=["deploy", str(path)])
+    assert result.exit_code == 1
+    assert "other: unknown service topic 'launch_rocket'" in result.output
+    assert "check: lane 'Nobody' is not mapped to a role" in result.output
+    assert db.session.scalar(select(func.count(ProcessDefinition.id))) == before
+
+
+def test_create_user_and_token(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "carol", "--role", "supervisor", "--password", "long enough pw",
+                                 "--limit", "PLN=1500", "--team", "front_office"])
+    assert result.exit_code == 0, result.output
+    carol = db.session.scalar(select(User).where(User.username == "carol"))
+    assert carol.roles == {"supervisor"} and str(carol.limit_for("PLN")) == "1500.00"
+    assert carol.password_hash != "long enough pw"
+    result = runner.invoke(args=["create-token", "carol"])
+    token = result.output.strip()
+    assert token.startswith("cpt_")
+    assert db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == carol.id)) == 1
+    stored = db.session.scalar(select(ApiToken.token_hash).where(ApiToken.user_id == carol.id))
+    assert token not in stored
+    bad = runner.invoke(args=["create-user", "dave", "--role", "wizard", "--password", "long enough pw"])
+    assert bad.exit_code == 1 and "unknown roles: wizard" in bad.output
+
+
+def test_simulate_prints_json(app):
+    result = app.test_cli_runner().invoke(args=["simulate", "--complaints", "3", "--seed", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["completed"] == 3
+    assert body["complaints_per_s"] > 0 and body["task_completions_per_s"] > 0
+    assert sum(body["paths"].values()) == 3

@@ -1,0 +1,161 @@
+"""Committed data across threads and processes: real Celery worker and beat, a new app process, races.
+
+Each test here uses its own database, since the work happens outside the test's transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from complaints_app.domain.complaints import find_or_create_customer, register_complaint
+from complaints_app.domain.errors import Conflict
+from complaints_app.domain.tasks import complete_task
+from complaints_app.domain.users import create_user
+from complaints_app.extensions import db
+from complaints_app.models import AuditEvent, Complaint, HumanTask, User
+from tests.conftest import build_app, fresh_database_url, init_database
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def own(tmp_path, request):
+    """An app on a fresh database of the run's backend, with a staff member and a complaint."""
+    url = fresh_database_url(tmp_path)
+    broker = os.environ.get("COMPLAINTS_BROKER_URL") or f"sqlafast+sqlite:///{tmp_path / 'broker.sqlite'}"
+    app = build_app(tmp_path, url, broker_url=broker, tasks_eager=False)
+    init_database(app)
+    with app.app_context():
+        staff = create_user("staff", "correct horse battery", ["staff"])
+        customer = find_or_create_customer("Ewa", "ewa@example.test", None, "pl")
+        complaint = register_complaint(staff, customer=customer, channel="phone", category="product",
+                                       description="Broken", claimed_amount=Decimal("10"), currency="PLN",
+                                       language="pl", jurisdiction="PL", regime="consumer",
+                                       extra_data={"customer_reply_window": "PT3S"})
+        db.session.commit()
+        ids = {"staff": staff.id, "complaint": complaint.id}
+        db.session.remove()
+    env = {**os.environ, "COMPLAINTS_INSTANCE_PATH": str(tmp_path / "instance"), "COMPLAINTS_DATABASE_URL": url,
+           "COMPLAINTS_BROKER_URL": broker, "COMPLAINTS_SECRET_KEY": "test-secret",
+           "COMPLAINTS_TIMER_SWEEP_SECONDS": "0.5"}
+    yield app, ids, env
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _open_task(complaint_id: int) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint_id,
+                                                     HumanTask.state == "open"))
+
+
+def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([str(BIN / "complaints"), *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_real_worker_and_beat_fire_a_timer(own, tmp_path):
+    app, ids, env = own
+    with app.app_context():
+        staff = db.session.get(User, ids["staff"])
+        complete_task(staff, _open_task(ids["complaint"]).id, {"fc_resolved": True, "fc_summary": "Fixed"})
+        db.session.commit()
+        assert _open_task(ids["complaint"]).name == "Record customer reply"
+        db.session.remove()
+    worker = _start(["worker", "--concurrency", "1"], env, tmp_path / "worker.log")
+    beat = _start(["beat"], env, tmp_path / "beat.log")
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            with app.app_context():
+                status = db.session.get(Complaint, ids["complaint"]).status
+                db.session.remove()
+            if status == "resolved":
+                break
+            time.sleep(0.3)
+    finally:
+        _stop(beat)
+        _stop(worker)
+    logs = (tmp_path / "worker.log").read_text()[-3000:]
+    assert status == "resolved", logs
+    with app.app_context():
+        fired = db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "timers_fired"))
+        assert fired == 1
+
+
+def test_a_new_app_process_continues_the_complaint(own):
+    app, ids, env = own
+    script = f"""
+from complaints_app import create_app
+from complaints_app.extensions import db
+from complaints_app.models import HumanTask, User
+from complaints_app.domain.tasks import complete_task
+from sqlalchemy import select
+app = create_app()
+with app.app_context():
+    task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == {ids['complaint']},
+                                                     HumanTask.state == "open"))
+    complete_task(db.session.get(User, {ids['staff']}), task.id, {{"fc_resolved": False, "fc_summary": "No"}})
+    db.session.commit()
+"""
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    with app.app_context():
+        assert _open_task(ids["complaint"]).name == "Approve escalation"
+
+
+@pytest.mark.postgresql
+def test_a_task_completed_twice_at_once_has_exactly_one_winner(own):
+    app, ids, env = own
+    with app.app_context():
+        task_id = _open_task(ids["complaint"]).id
+        db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(summary: str):
+        with app.app_context():
+            staff = db.session.get(User, ids["staff"])
+            barrier.wait()
+            try:
+                complete_task(staff, task_id, {"fc_resolved": False, "fc_summary": summary})
+                db.session.commit()
+                outcomes.append("won")
+            except Conflict as err:
+                db.session.rollback()
+                outcomes.append(f"conflict: {err.message}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(s,)) for s in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
+    with app.app_context():
+        completed = db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "task_completed"))
+        escalations = db.session.scalar(select(func.count(HumanTask.id)).where(
+            HumanTask.complaint_id == ids["complaint"], HumanTask.name == "Approve escalation"))
+        assert (completed, escalations) == (1, 1)
