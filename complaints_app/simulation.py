@@ -137,11 +137,12 @@ def _generic_value(f: dict, rules: dict, current: dict):
     return (text + " x" * minimum)[:maximum]
 
 
-def _candidates(task: HumanTask, users: list[User], rng: random.Random) -> list[User]:
-    able = [u for u in users if task.role and u.has_role(task.role)]
+def _candidates(task: HumanTask, people: list[tuple[int, set[str]]], rng: random.Random) -> list[User]:
+    able = [(user_id, roles) for user_id, roles in people if task.role and task.role in roles]
     rng.shuffle(able)
     # Try the least powerful first, as a real queue would.
-    return sorted(able, key=lambda u: "manager" in u.roles)
+    able.sort(key=lambda person: "manager" in person[1])
+    return [db.session.get(User, user_id) for user_id, _ in able]
 
 
 def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.Random,
@@ -149,6 +150,7 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
     """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
     visits: dict[str, int] = {}
     done = 0
+    people = [(u.id, u.roles) for u in users]  # who may do what does not change while driving
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
@@ -164,7 +166,7 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             db.session.commit()
             continue
         current = _task_data(complaint, task)
-        for user in _candidates(task, users, rng):
+        for user in _candidates(task, people, rng):
             values = fill_form(task.form, scenario, dict(visits), current)
             try:
                 task_ops.complete_task(user, task.id, values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -27,6 +27,12 @@ CLOSED_STATUSES = ("closed", "withdrawn")
 def audit(complaint: Complaint | None, kind: str, actor: User | None = None, **fields) -> None:
     db.session.add(AuditEvent(complaint_id=complaint.id if complaint else None, kind=kind,
                               actor_id=actor.id if actor else None, **fields))
+
+
+def _audit_rows(rows: list[dict]) -> None:
+    """Append many audit rows in one statement (the engine's element events)."""
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
 
 
 def _host(complaint: Complaint, actor: User | None):
@@ -69,18 +75,22 @@ def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: Ste
     """Record a move: audit, status, task projection, incident, engine state. Flushes."""
     definition_id = instance.definition_id
     now = utcnow()
+    base = {"complaint_id": complaint.id, "actor_id": actor.id if actor else None, "at": now,
+            "definition_id": definition_id}
+    rows = []
     for event in result.events:
-        audit(complaint, f"element_{event.kind}", actor, definition_id=definition_id,
-              element_id=event.element_id, element_name=event.element_name,
-              element_type=event.element_type, task_id=event.task_id,
-              data={"lane": event.lane} if event.lane else None)
+        rows.append({**base, "kind": f"element_{event.kind}", "element_id": event.element_id,
+                     "element_name": event.element_name, "element_type": event.element_type,
+                     "task_id": event.task_id, "data": {"lane": event.lane} if event.lane else None})
         status = event.properties.get("status")
         if event.kind == "left" and status and status != complaint.status:
-            audit(complaint, "status_changed", actor, definition_id=definition_id, element_id=event.element_id,
-                  data={"from": complaint.status, "to": status})
+            rows.append({**base, "kind": "status_changed", "element_id": event.element_id,
+                         "element_name": event.element_name, "element_type": None, "task_id": None,
+                         "data": {"from": complaint.status, "to": status}})
             complaint.status = status
             if status in CLOSED_STATUSES:
                 complaint.closed_at = now
+    _audit_rows(rows)
     _project_tasks(complaint, instance, run, result)
     if result.incident is not None:
         incident = result.incident
