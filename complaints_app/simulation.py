@@ -74,13 +74,16 @@ class Outcome:
 
 
 def ensure_users() -> list[User]:
-    users = []
+    """The simulated people, loaded with their roles and limits and detached (they do not change)."""
     for username, roles, limits in SIM_USERS:
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = create_user(username, SIM_PASSWORD, roles, display_name=username, limits=limits)
-        users.append(user)
+        if db.session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(username, SIM_PASSWORD, roles, display_name=username, limits=limits)
     db.session.commit()
+    users = list(db.session.scalars(select(User).where(User.username.in_([u[0] for u in SIM_USERS]))
+                                    .order_by(User.id)))
+    for user in users:
+        _ = (user.roles, user.limits)
+        db.session.expunge(user)
     return users
 
 
@@ -137,12 +140,12 @@ def _generic_value(f: dict, rules: dict, current: dict):
     return (text + " x" * minimum)[:maximum]
 
 
-def _candidates(task: HumanTask, people: list[tuple[int, set[str]]], rng: random.Random) -> list[User]:
-    able = [(user_id, roles) for user_id, roles in people if task.role and task.role in roles]
+def _candidates(task: HumanTask, users: list[User], rng: random.Random) -> list[User]:
+    able = [u for u in users if task.role and u.has_role(task.role)]
     rng.shuffle(able)
     # Try the least powerful first, as a real queue would.
-    able.sort(key=lambda person: "manager" in person[1])
-    return [db.session.get(User, user_id) for user_id, _ in able]
+    able.sort(key=lambda u: "manager" in u.roles)
+    return able
 
 
 def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.Random,
@@ -150,7 +153,6 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
     """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
     visits: dict[str, int] = {}
     done = 0
-    people = [(u.id, u.roles) for u in users]  # who may do what does not change while driving
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
@@ -166,7 +168,7 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             db.session.commit()
             continue
         current = _task_data(complaint, task)
-        for user in _candidates(task, people, rng):
+        for user in _candidates(task, users, rng):
             values = fill_form(task.form, scenario, dict(visits), current)
             try:
                 task_ops.complete_task(user, task.id, values)

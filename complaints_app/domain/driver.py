@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -71,13 +71,16 @@ def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[W
 
 
 def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult,
-         actor: User | None) -> None:
-    """Record a move: audit, status, task projection, incident, engine state. Flushes."""
+         actor: User | None, first: dict | None = None) -> None:
+    """Record a move: audit, status, task projection, incident, engine state. Flushes.
+
+    ``first`` is an audit row (kind, element and data) to write before the engine's own.
+    """
     definition_id = instance.definition_id
     now = utcnow()
     base = {"complaint_id": complaint.id, "actor_id": actor.id if actor else None, "at": now,
             "definition_id": definition_id}
-    rows = []
+    rows = [{**base, **first}] if first else []
     for event in result.events:
         rows.append({**base, "kind": f"element_{event.kind}", "element_id": event.element_id,
                      "element_name": event.element_name, "element_type": event.element_type,
@@ -111,21 +114,19 @@ def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: Ste
 
 
 def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult) -> None:
-    open_rows = {t.id: t for t in db.session.scalars(select(HumanTask).where(
-        HumanTask.complaint_id == complaint.id, HumanTask.state == "open"))}
-    open_now = {t.task_id: t for t in run.open_tasks()}
-    for task_id, row in open_rows.items():
-        if task_id not in open_now:
-            row.state = "cancelled"
-            row.completed_at = utcnow()
-    if not open_now:
+    """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
+    cancelled = [e.task_id for e in result.events if e.kind == "cancelled"]
+    if cancelled:
+        db.session.execute(update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.state == "open")
+                           .values(state="cancelled", completed_at=utcnow()))
+    entered = {e.task_id for e in result.events if e.kind == "entered"}
+    new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
+    if not new:
         return
     roles = _lane_roles()
-    for task_id, task in open_now.items():
-        if task_id in open_rows:
-            continue
+    for task in new:
         db.session.add(HumanTask(
-            id=task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
+            id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
             element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
             form=task.form, properties=task.properties, due_at=_due(result),
         ))

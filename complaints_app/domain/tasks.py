@@ -48,8 +48,12 @@ def get_task(actor: User, task_id: str) -> HumanTask:
 
 
 def _open_task(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
-    task = get_task(actor, task_id)
-    complaint = db.session.get(Complaint, task.complaint_id)
+    row = db.session.execute(select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id)
+                             .where(HumanTask.id == task_id)).first()
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    task, complaint = row
+    require_view(actor, complaint)
     if complaint.status in CLOSED_STATUSES:
         raise Conflict(f"complaint {complaint.reference} is {complaint.status}; its tasks are closed")
     if task.state != "open":
@@ -99,9 +103,11 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     if reason:
         raise Forbidden(reason)
     instance, run = load(complaint, actor)
-    db.session.refresh(task)  # after the row lock: someone may have completed it meanwhile
-    if task.state != "open":
-        raise Conflict(f"task '{task.name}' is already {task.state}")
+    if db.session.get_bind().dialect.name != "sqlite":
+        # After the row lock someone may have completed it (SQLite's BEGIN IMMEDIATE already serialises).
+        db.session.refresh(task)
+        if task.state != "open":
+            raise Conflict(f"task '{task.name}' is already {task.state}")
     try:
         current = run.task_data(task.id)
     except TaskNotOpen:
@@ -114,9 +120,9 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     task.completed_by_id = actor.id
     if task.assignee_id is None:
         task.assignee_id = actor.id
-    audit(complaint, "task_completed", actor, definition_id=instance.definition_id, element_id=task.element_id,
-          element_name=task.name, task_id=task.id, data=values)
-    save(complaint, instance, run, result, actor)
+    completed = {"kind": "task_completed", "element_id": task.element_id, "element_name": task.name,
+                 "element_type": "UserTask", "task_id": task.id, "data": values}
+    save(complaint, instance, run, result, actor, first=completed)
     return task
 
 

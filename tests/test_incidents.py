@@ -1,0 +1,78 @@
+"""A failing script or service becomes an incident on the complaint; retrying runs the step again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from complaints_app.domain import processes
+from complaints_app.domain.users import create_token
+from complaints_app.extensions import db
+from complaints_app.models import Compensation, Incident, WorkflowInstance
+from tests.diagrams import script_process
+
+
+def deploy_variant(owner, script: str, service_topic: str | None = None) -> None:
+    text = script_process(script).decode()
+    if service_topic:
+        text = text.replace('<bpmn:scriptTask id="script" name="Run script" scriptFormat="python">',
+                            f'<bpmn:serviceTask id="script" name="Pay out" camunda:type="external" '
+                            f'camunda:topic="{service_topic}">')
+        text = text.replace(f"<bpmn:script>{script}</bpmn:script>\n    </bpmn:scriptTask>",
+                            "</bpmn:serviceTask>")
+    processes.deploy({"variant.bpmn": text.encode()}, owner, "incident test")
+    db.session.commit()
+
+
+def test_hostile_script_is_an_incident_on_the_complaint(client, people, register):
+    deploy_variant(people.owner, "y = ().__class__.__base__.__subclasses__()")
+    complaint = register(people.staff)
+    incident = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id))
+    assert incident.element_id == "script" and incident.kind == "rejected_script"
+    assert "__class__" in incident.message
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
+    assert instance.has_incident
+    token = create_token(people.staff, "t")
+    db.session.commit()
+    body = client.get(f"/api/v1/complaints/{complaint.reference}",
+                      headers={"Authorization": f"Bearer {token}"}).json
+    assert body["incidents"][0]["kind"] == "rejected_script"
+    assert body["tasks"] == []
+
+
+def test_retry_runs_the_failed_service_again(client, people, register):
+    deploy_variant(people.owner, "", service_topic="record_payout")
+    complaint = register(people.staff)
+    incident = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id))
+    assert incident.kind == "service" and "no approved compensation" in incident.message
+    staff_token, admin_token = create_token(people.staff, "t"), create_token(people.admin, "t")
+    db.session.commit()
+    refused = client.post(f"/api/v1/incidents/{incident.id}/retry", headers={"Authorization": f"Bearer {staff_token}"})
+    assert refused.status_code == 403
+    db.session.add(Compensation(complaint_id=complaint.id, currency="PLN", proposed_amount=Decimal("10"),
+                                status="approved", proposed_by_id=people.investigator.id,
+                                approved_by_id=people.supervisor.id))
+    db.session.commit()
+    response = client.post(f"/api/v1/incidents/{incident.id}/retry", headers={"Authorization": f"Bearer {admin_token}"})
+    assert response.status_code == 200, response.json
+    assert response.json["resolved_at"] is not None
+    body = client.get(f"/api/v1/complaints/{complaint.reference}",
+                      headers={"Authorization": f"Bearer {admin_token}"}).json
+    assert [t["name"] for t in body["tasks"]] == ["Check"]
+    assert body["compensations"][0]["status"] == "paid"
+    again = client.post(f"/api/v1/incidents/{incident.id}/retry", headers={"Authorization": f"Bearer {admin_token}"})
+    assert again.status_code == 409
+
+
+def test_a_failed_retry_opens_a_new_incident(people, register):
+    from complaints_app.domain.tasks import retry_incident
+
+    deploy_variant(people.owner, "", service_topic="record_payout")
+    complaint = register(people.staff)
+    first = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id))
+    retry_incident(people.admin, first.id)
+    db.session.commit()
+    incidents = list(db.session.scalars(select(Incident).where(Incident.complaint_id == complaint.id)
+                                        .order_by(Incident.id)))
+    assert len(incidents) == 2 and incidents[0].resolved_at is not None and incidents[1].resolved_at is None

@@ -1,0 +1,60 @@
+"""Project rules that keep the architecture honest, and the audit log's immutability."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from complaints_app.extensions import db
+
+PACKAGE = Path(__file__).resolve().parent.parent / "complaints_app"
+
+
+def imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_workflow_package_imports_spiffworkflow():
+    offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                 if "workflow" not in p.relative_to(PACKAGE).parts[:1]
+                 and any(n.split(".")[0] == "SpiffWorkflow" for n in imports(p))]
+    assert offenders == []
+
+
+def test_domain_and_workflow_code_never_commit():
+    offenders = []
+    for folder in ("domain", "workflow", "models"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            if ".commit(" in path.read_text():
+                offenders.append(str(path.relative_to(PACKAGE)))
+    assert offenders == []
+
+
+def test_lower_layers_do_not_import_the_edges():
+    edges = {"complaints_app.api", "complaints_app.cli", "complaints_app.tasks", "complaints_app.simulation"}
+    offenders = []
+    for folder in ("domain", "workflow", "models"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            source = path.read_text()
+            if any(f"from ..{e.split('.')[-1]}" in source or e in imports(path) for e in edges):
+                offenders.append(str(path.relative_to(PACKAGE)))
+    assert offenders == []
+
+
+def test_the_audit_log_refuses_updates_and_deletes(people, register):
+    complaint = register(people.staff)
+    for statement in ("UPDATE audit_events SET kind = 'forged' WHERE complaint_id = :c",
+                      "DELETE FROM audit_events WHERE complaint_id = :c"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with db.session.begin_nested():
+                db.session.execute(text(statement), {"c": complaint.id})
