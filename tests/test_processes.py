@@ -73,6 +73,7 @@ def _stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.broker
 def test_a_real_worker_and_beat_fire_a_timer(own, tmp_path):
     app, ids, env = own
     with app.app_context():
