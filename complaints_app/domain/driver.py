@@ -6,8 +6,6 @@ element entered and left, the status the diagram set, the open-task projection a
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -128,13 +126,8 @@ def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, r
         db.session.add(HumanTask(
             id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
             element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
-            form=task.form, properties=task.properties, due_at=_due(result),
+            form=task.form, properties=task.properties, due_at=task.due_at,
         ))
-
-
-def _due(result: StepResult) -> datetime | None:
-    # The boundary timer on the waiting task is the nearest deadline the diagram holds it to.
-    return result.next_timer_due
 
 
 def _lane_roles() -> dict[str, str]:

@@ -274,9 +274,25 @@ def _form(task_spec):
     return fields
 
 
+def _boundary_due(task) -> datetime | None:
+    """When the earliest timer on this task's boundary fires (its deadline as drawn)."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    due = []
+    for sibling in parent.children:
+        value = sibling._get_internal_data("event_value") if sibling is not task else None
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if value and isinstance(value, str) and "Timer" in type(definition).__name__:
+            moment = datetime.fromisoformat(value)
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return min(due) if due else None
+
+
 def _open_task(task) -> OpenTask:
     spec = task.task_spec
     return OpenTask(
+        due_at=_boundary_due(task),
         task_id=str(task.id),
         element_id=spec.bpmn_id,
         name=spec.bpmn_name or spec.bpmn_id,

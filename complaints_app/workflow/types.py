@@ -82,6 +82,7 @@ class OpenTask:
     form: list[dict[str, Any]]
     properties: dict[str, str]
     documentation: str | None
+    due_at: datetime | None = None
 
 
 @dataclass
