@@ -46,7 +46,7 @@ def _host(complaint: Complaint, actor: User | None):
 def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> WorkflowInstance:
     """Start the newest ``complaint`` process for a registered complaint and run it to its first wait."""
     definition = latest_definition("complaint")
-    run = runtime().start(definition.cache_key, definition.spec_json, data, _host(complaint, actor))
+    run = runtime().start(definition.cache_key, lambda: definition.spec_json, data, _host(complaint, actor))
     instance = WorkflowInstance(complaint_id=complaint.id, definition_id=definition.id, definition=definition,
                                 state="", serializer_version=runtime().serializer_version)
     db.session.add(instance)
@@ -64,7 +64,8 @@ def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[W
     if instance is None:
         raise Conflict(f"complaint {complaint.reference} has no process")
     definition = instance.definition
-    run = runtime().load(definition.cache_key, definition.spec_json, instance.state, _host(complaint, actor))
+    run = runtime().load(definition.cache_key, lambda: definition.spec_json, instance.state,
+                         _host(complaint, actor))
     return instance, run
 
 

@@ -22,8 +22,9 @@ class ProcessDefinition(Base):
     process_id: Mapped[str] = mapped_column(String(120))
     version: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
-    elements: Mapped[dict] = mapped_column(JSON)
+    # Large: loaded only when a process needs them (the runtime caches the parsed spec per version).
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    elements: Mapped[dict] = mapped_column(JSON, deferred=True)
     comment: Mapped[str | None] = mapped_column(Text)
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -36,6 +36,8 @@ from .types import (
 from .xml import parse_xml
 
 ServiceHost = Callable[[ServiceCall], dict | None]
+# The serialized definition, or a function returning it: read only when this process has not cached it.
+SpecSource = str | Callable[[], str]
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _TYPE_NAMES = {"TopicServiceTask": "ServiceTask"}
@@ -84,10 +86,10 @@ class ProcessRuntime:
             lanes={e["lane"] for e in elements.values() if e.get("lane")},
         )
 
-    def _specs_for(self, key: str, spec_json: str):
+    def _specs_for(self, key: str, spec_json: SpecSource):
         specs = self._specs.get(key)
         if specs is None:
-            specs = self.serializer.load_spec(spec_json)
+            specs = self.serializer.load_spec(spec_json() if callable(spec_json) else spec_json)
             with self._lock:
                 self._specs[key] = specs
         return specs
@@ -106,7 +108,7 @@ class ProcessRuntime:
             ))
         return RestrictedScriptEngine(self.script_time_budget, host=call if host else None)
 
-    def start(self, key: str, spec_json: str, data: dict, host: ServiceHost | None = None) -> "Run":
+    def start(self, key: str, spec_json: SpecSource, data: dict, host: ServiceHost | None = None) -> "Run":
         """Create a workflow on a definition with ``data`` as its start data (not yet stepped)."""
         spec, subprocess_specs = self._specs_for(key, spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine(host))
@@ -115,7 +117,7 @@ class ProcessRuntime:
             task.data.update(deepcopy(data))
         return Run(self, workflow)
 
-    def load(self, key: str, spec_json: str, state_json: str, host: ServiceHost | None = None) -> "Run":
+    def load(self, key: str, spec_json: SpecSource, state_json: str, host: ServiceHost | None = None) -> "Run":
         """Restore a saved workflow; the restricted engine is set again on every load."""
         spec, subprocess_specs = self._specs_for(key, spec_json)
         workflow = self.serializer.load_state(state_json, spec, subprocess_specs, self._engine(host))
