@@ -156,12 +156,13 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
-        instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
-        if instance.is_completed:
-            return done, True
         task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
                                                          HumanTask.state == "open").order_by(HumanTask.created_at))
         if task is None:
+            instance = db.session.scalar(select(WorkflowInstance).where(
+                WorkflowInstance.complaint_id == complaint.id))
+            if instance.is_completed:
+                return done, True
             if instance.next_timer_due_at is None or instance.has_incident:
                 return done, False
             task_ops.fire_timers(complaint.id, now=instance.next_timer_due_at)

@@ -6,8 +6,10 @@ element entered and left, the status the diagram set, the open-task projection a
 
 from __future__ import annotations
 
+from time import monotonic
+
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -30,7 +32,8 @@ def audit(complaint: Complaint | None, kind: str, actor: User | None = None, **f
 def _audit_rows(rows: list[dict]) -> None:
     """Append many audit rows in one statement (the engine's element events)."""
     if rows:
-        db.session.execute(insert(AuditEvent), rows)
+        # Core executemany: one cached statement, whatever the rows hold (the ORM would split them).
+        db.session.connection().execute(AuditEvent.__table__.insert(), rows)
 
 
 def _host(complaint: Complaint, actor: User | None):
@@ -114,7 +117,7 @@ def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: Ste
 
 def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult) -> None:
     """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
-    cancelled = [e.task_id for e in result.events if e.kind == "cancelled"]
+    cancelled = [e.task_id for e in result.events if e.kind == "cancelled" and e.manual]
     if cancelled:
         db.session.execute(update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.state == "open")
                            .values(state="cancelled", completed_at=utcnow()))
@@ -131,8 +134,20 @@ def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, r
         ))
 
 
+LANE_CACHE_SECONDS = 10.0
+
+
 def _lane_roles() -> dict[str, str]:
-    return {row.lane: row.role for row in db.session.scalars(select(LaneRole))}
+    """The lane-to-role table, cached per app for a few seconds (admins rarely change it)."""
+    cache = current_app.extensions.setdefault("complaints.lane_roles", {"at": -LANE_CACHE_SECONDS, "roles": {}})
+    if monotonic() - cache["at"] > LANE_CACHE_SECONDS:
+        cache["roles"] = {row.lane: row.role for row in db.session.scalars(select(LaneRole))}
+        cache["at"] = monotonic()
+    return cache["roles"]
+
+
+def forget_lane_roles() -> None:
+    current_app.extensions.pop("complaints.lane_roles", None)
 
 
 def settings():

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from ..extensions import db
 from ..models import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
 from ..models.base import utcnow
+from .driver import forget_lane_roles
 from .errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_LANES = {"Staff": "staff", "Supervisor": "supervisor", "CustomerCentre": "customer_centre"}
@@ -70,4 +71,17 @@ def seed_lane_roles() -> None:
         if lane not in existing:
             db.session.add(LaneRole(lane=lane, role=role))
     db.session.flush()
+    forget_lane_roles()
+
+
+def set_lane_role(lane: str, role: str) -> LaneRole:
+    """Map a diagram lane to the role that works its tasks (new tasks use it)."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role}; roles are {', '.join(ROLES)}")
+    row = db.session.get(LaneRole, lane) or LaneRole(lane=lane)
+    row.role = role
+    db.session.add(row)
+    db.session.flush()
+    forget_lane_roles()
+    return row
 

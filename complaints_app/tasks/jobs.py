@@ -8,6 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
@@ -17,11 +18,16 @@ from ..models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="complaints.fire_timers", autoretry_for=(Conflict,), retry_backoff=True, max_retries=5)
+@shared_task(name="complaints.fire_timers", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+             max_retries=5)
 def fire_timers(complaint_id: int) -> bool:
-    """Fire the due timers of one complaint."""
-    fired = task_ops.fire_timers(complaint_id)
-    db.session.commit()
+    """Fire the due timers of one complaint (a busy database is retried; the sweep re-enqueues anyway)."""
+    try:
+        fired = task_ops.fire_timers(complaint_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return fired
 
 

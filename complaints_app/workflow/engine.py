@@ -316,6 +316,7 @@ def _event(kind: str, task) -> ElementEvent:
         element_type=_TYPE_NAMES.get(type_name, type_name),
         lane=spec.lane,
         properties=dict(getattr(spec, "extensions", None) or {}),
+        manual=bool(spec.manual),
     )
 
 

@@ -58,6 +58,7 @@ class ElementEvent:
     element_type: str
     lane: str | None
     properties: dict[str, str]
+    manual: bool = False  # a task for a person
 
 
 @dataclass(frozen=True)
