@@ -77,3 +77,32 @@ def loop_process() -> bytes:
   </bpmn:process>
 </bpmn:definitions>
 ''').encode()
+
+
+def decision_process(rows: list[tuple[str, str]]) -> dict[str, bytes]:
+    """start -> business rule task (decision 'pick', input x, output choice) -> user task -> end."""
+    rules = "".join(
+        f'<rule id="r{i}"><inputEntry id="i{i}"><text>{escape(cell)}</text></inputEntry>'
+        f'<outputEntry id="o{i}"><text>{escape(out)}</text></outputEntry></rule>'
+        for i, (cell, out) in enumerate(rows))
+    dmn = f'''<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">
+  <decision id="pick" name="Pick"><decisionTable id="t" hitPolicy="FIRST">
+    <input id="in" label="x"><inputExpression id="ie" typeRef="number"><text>x</text></inputExpression></input>
+    <output id="out" name="choice" typeRef="string"/>{rules}
+  </decisionTable></decision>
+</definitions>'''
+    bpmn = HEADER + '''
+  <bpmn:process id="complaint" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="decide" name="Decide" camunda:decisionRef="pick">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>
+    <bpmn:userTask id="check" name="Check"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="check"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+'''
+    return {"p.bpmn": bpmn.encode(), "pick.dmn": dmn.encode()}

@@ -34,7 +34,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from .specs import TopicServiceTask
+from .specs import FirstHitDMNEngine, TopicServiceTask
 
 CAMUNDA = "{" + CAMUNDA_MODEL_NS + "}"
 
@@ -61,6 +61,11 @@ class TopicServiceTaskParser(CamundaPropertiesMixin, TaskParser):
 
 
 class DecisionTaskParser(BusinessRuleTaskParser):
+    def create_task(self):
+        task = super().create_task()
+        task.dmnEngine = FirstHitDMNEngine(task.dmnEngine.decision_table)
+        return task
+
     @staticmethod
     def get_decision_ref(node):
         ref = node.get(CAMUNDA + "decisionRef")

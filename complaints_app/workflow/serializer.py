@@ -19,7 +19,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from .specs import TopicServiceTask, TopicServiceTaskConverter
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+
+from .specs import DecisionTaskConverter, TopicServiceTask, TopicServiceTaskConverter
 
 # Our layer over SpiffWorkflow's own format version; bump it with an explicit upgrade when it changes.
 STATE_FORMAT = "c1"
@@ -48,6 +50,7 @@ class ReferenceWorkflowConverter(BpmnWorkflowConverter):
 def _config():
     config = deepcopy(CAMUNDA_CONFIG)
     config[TopicServiceTask] = TopicServiceTaskConverter
+    config[BusinessRuleTask] = DecisionTaskConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter
     return config
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
+from SpiffWorkflow.dmn.specs.model import HitPolicy
 
 
 class TopicServiceTask(ServiceTask):
@@ -32,4 +35,28 @@ class TopicServiceTaskConverter(BpmnTaskSpecConverter):
         return dct
 
     def from_dict(self, dct):
+        return self.task_spec_from_dict(dct)
+
+
+class FirstHitDMNEngine(DMNEngine):
+    """Stop at the first matching rule unless the table collects.
+
+    SpiffWorkflow evaluates every rule and then keeps the first match for all hit policies but
+    COLLECT; stopping at the first match gives the same result without evaluating the rest.
+    """
+
+    def decide(self, task):
+        if self.decision_table.hit_policy == HitPolicy.COLLECT.value:
+            return super().decide(task)
+        check = self._DMNEngine__check_rule  # the library's own per-rule test (name-mangled)
+        for rule in self.decision_table.rules:
+            if check(rule, task):
+                return [rule]
+        return []
+
+
+class DecisionTaskConverter(BaseBusinessRuleTaskConverter):
+    def from_dict(self, dct):
+        table = self.decision_table_from_dict(dct.pop("decision_table"))
+        dct["dmnEngine"] = FirstHitDMNEngine(table)
         return self.task_spec_from_dict(dct)
