@@ -1,11 +1,19 @@
 """Extensions, unbound: ``create_app`` binds them."""
 
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 
 from .models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# In memory by default; COMPLAINTS_RATELIMIT_STORAGE_URL (e.g. redis://...) shares it between processes.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

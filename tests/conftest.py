@@ -53,6 +53,17 @@ def fresh_database_url(tmp_path: Path) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(url: str) -> None:
+    """Drop a database made by ``fresh_database_url`` (SQLite files go with the temp folder)."""
+    if BACKEND != "postgresql":
+        return
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def build_app(tmp_path: Path, database_url: str, **overrides):
     settings = Settings.from_env(
         environ={},

@@ -106,3 +106,28 @@ def decision_process(rows: list[tuple[str, str]]) -> dict[str, bytes]:
 </bpmn:definitions>
 '''
     return {"p.bpmn": bpmn.encode(), "pick.dmn": dmn.encode()}
+
+
+def parallel_process() -> bytes:
+    """start -> fork -> user tasks A and B -> join -> user task C -> end."""
+    return (HEADER + '''
+  <bpmn:process id="par" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:parallelGateway id="fork"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:userTask id="A" name="A"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="B" name="B"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:userTask>
+    <bpmn:parallelGateway id="join"><bpmn:incoming>f4</bpmn:incoming><bpmn:incoming>f5</bpmn:incoming>
+      <bpmn:outgoing>f6</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:userTask id="C" name="C"><bpmn:incoming>f6</bpmn:incoming><bpmn:outgoing>f7</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f7</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="A"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="B"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="A" targetRef="join"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="B" targetRef="join"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="C"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="C" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+''').encode()

@@ -165,3 +165,20 @@ def test_openapi_documents_every_api_route(client, app):
     for ops in doc["paths"].values():
         for op in ops.values():
             assert {"400", "401", "403", "404", "409"} <= set(op["responses"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/complaints/%C2%B2", "/api/v1/complaints/99999999999999999999999",
+                                  "/api/v1/tasks?limit=-1", "/api/v1/tasks?offset=99999999999999999999999",
+                                  "/api/v1/tasks?limit=abc"])
+def test_odd_identifiers_and_paging_are_clear_errors(client, auth, people, path):
+    response = client.get(path, headers=auth(people.staff))
+    assert response.status_code in (400, 404)
+    assert response.json["error"]["code"] in ("invalid", "not_found")
+
+
+@pytest.mark.parametrize("received_at", ["2026-01-01T10:00:00", "2999-01-01T10:00:00+00:00"])
+def test_received_at_needs_a_zone_and_a_past(client, auth, people, received_at):
+    response = client.post("/api/v1/complaints", json={**COMPLAINT, "received_at": received_at},
+                           headers=auth(people.staff))
+    assert response.status_code == 400
+    assert "received_at" in response.json["error"]["details"]["fields"]

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from complaints_app.domain.complaints import find_or_create_customer, register_complaint
-from complaints_app.domain.errors import Conflict
-from complaints_app.domain.tasks import complete_task
+from complaints_app.domain.errors import Conflict, Forbidden
+from complaints_app.domain.tasks import claim, complete_task
 from complaints_app.domain.users import create_user
 from complaints_app.extensions import db
 from complaints_app.models import AuditEvent, Complaint, HumanTask, User
-from tests.conftest import build_app, fresh_database_url, init_database
+from tests.conftest import build_app, drop_database, fresh_database_url, init_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -52,6 +52,7 @@ def own(tmp_path, request):
     yield app, ids, env
     with app.app_context():
         db.engine.dispose()
+    drop_database(url)
 
 
 def _open_task(complaint_id: int) -> HumanTask:
@@ -160,3 +161,41 @@ def test_a_task_completed_twice_at_once_has_exactly_one_winner(own):
         escalations = db.session.scalar(select(func.count(HumanTask.id)).where(
             HumanTask.complaint_id == ids["complaint"], HumanTask.name == "Approve escalation"))
         assert (completed, escalations) == (1, 1)
+
+
+@pytest.mark.postgresql
+def test_two_people_claiming_at_once_one_gets_the_task(own):
+    app, ids, env = own
+    with app.app_context():
+        other = create_user("staff2", "correct horse battery", ["staff"])
+        db.session.commit()
+        people_ids = [ids["staff"], other.id]
+        task_id = _open_task(ids["complaint"]).id
+        db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(user_id: int):
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                claim(user, task_id)
+                db.session.commit()
+                outcomes.append("won")
+            except (Conflict, Forbidden):
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in people_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["refused", "won"]
+    with app.app_context():
+        claims = db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "task_claimed"))
+        assert claims == 1

@@ -88,9 +88,9 @@ def _username(user_id: int | None) -> str | None:
     return db.session.get(User, user_id).username if user_id else None
 
 
-def task_out(task: HumanTask) -> dict:
+def task_out(task: HumanTask, reference: str | None = None) -> dict:
     return TaskOut(
-        id=task.id, complaint=task_complaint_ref(task), name=task.name, element_id=task.element_id,
+        id=task.id, complaint=reference or task_complaint_ref(task), name=task.name, element_id=task.element_id,
         lane=task.lane, role=task.role, state=task.state, assignee=_username(task.assignee_id),
         created_at=task.created_at, due_at=task.due_at, form=task.form,
     ).model_dump(mode="json")
@@ -169,13 +169,14 @@ def complaint_detail(reference):
          query={"scope": "mine (default), available (unassigned, my roles) or team (supervisors)",
                 "limit": "at most 500", "offset": "paging"})
 def list_tasks():
-    try:
-        limit = int(request.args.get("limit", 100))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        raise InvalidInput("limit and offset are whole numbers") from None
+    limit, offset = request.args.get("limit", "100"), request.args.get("offset", "0")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 500):
+        raise InvalidInput("limit is a whole number from 1 to 500")
+    if not (offset.isascii() and offset.isdigit() and int(offset) <= 10**9):
+        raise InvalidInput("offset is a whole number from 0")
+    limit, offset = int(limit), int(offset)
     tasks = task_ops.list_tasks(current_user, request.args.get("scope", "mine"), limit, offset)
-    return jsonify({"tasks": [task_out(t) for t in tasks]})
+    return jsonify({"tasks": [task_out(task, complaint.reference) for task, complaint in tasks]})
 
 
 @bp.get("/tasks/<task_id>")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES
 
@@ -45,7 +45,14 @@ class ComplaintIn(Strict):
     language: Language = "pl"
     jurisdiction: Jurisdiction = "PL"
     regime: Regime = "consumer"
-    received_at: datetime | None = None
+    received_at: AwareDatetime | None = Field(default=None, description="with its time zone; not in the future")
+
+    @field_validator("received_at")
+    @classmethod
+    def _not_future(cls, value):
+        if value is not None and value > datetime.now(timezone.utc) + timedelta(minutes=5):
+            raise ValueError("a complaint cannot be received in the future")
+        return value
 
 
 class CompleteIn(Strict):

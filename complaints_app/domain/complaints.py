@@ -85,8 +85,9 @@ def process_data(complaint: Complaint) -> dict:
 
 
 def get_complaint(reference_or_id: str | int) -> Complaint:
-    if isinstance(reference_or_id, int) or str(reference_or_id).isdigit():
-        complaint = db.session.get(Complaint, int(reference_or_id))
+    text = str(reference_or_id)
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        complaint = db.session.get(Complaint, int(text))
     else:
         complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference_or_id))
     if complaint is None:

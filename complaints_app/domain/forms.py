@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from .errors import InvalidInput
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
+MAX_AMOUNT = Decimal(10) ** 12  # what a Numeric(14, 2) column holds
 CONSTRAINTS = ("required", "min", "max", "minlength", "maxlength", "readonly")
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no"}
@@ -73,11 +74,11 @@ def _coerce(field: dict, raw):
     if kind == "long":
         if isinstance(raw, bool):
             raise ValueError("must be a whole number")
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-            return int(raw.strip())
-        raise ValueError("must be a whole number")
+        text = str(raw).strip() if isinstance(raw, (int, str)) else ""
+        digits = text[1:] if text.startswith("-") else text
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 15:
+            raise ValueError("must be a whole number")
+        return int(text)
     if kind == "decimal":
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise ValueError("must be an amount such as 120.50")
@@ -85,7 +86,9 @@ def _coerce(field: dict, raw):
             amount = Decimal(str(raw).strip().replace(",", "."))
         except InvalidOperation:
             raise ValueError("must be an amount such as 120.50") from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+            raise ValueError("must be an amount below 1,000,000,000,000")
+        if amount != amount.quantize(Decimal("0.01")):
             raise ValueError("must be an amount with at most two decimal places")
         return float(amount)
     if kind == "date":

@@ -19,9 +19,11 @@ from .forms import clean_form
 SCOPES = ("mine", "available", "team")
 
 
-def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int = 0) -> list[HumanTask]:
-    """Open tasks: assigned to me; unassigned for my roles; or my teams' (supervisors)."""
-    query = select(HumanTask).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
+def list_tasks(actor: User, scope: str = "mine", limit: int = 100,
+               offset: int = 0) -> list[tuple[HumanTask, Complaint]]:
+    """Open tasks with their complaints, most urgent first: assigned to me; unassigned for my roles;
+    or my teams' (supervisors)."""
+    query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
         HumanTask.state == "open")
     if scope == "mine":
         query = query.where(HumanTask.assignee_id == actor.id)
@@ -36,7 +38,7 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int =
     else:
         raise NotFound(f"no task list '{scope}'; use one of {', '.join(SCOPES)}")
     order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    return list(db.session.scalars(query.order_by(*order).limit(min(limit, 500)).offset(offset)))
+    return [tuple(row) for row in db.session.execute(query.order_by(*order).limit(min(limit, 500)).offset(offset))]
 
 
 def get_task(actor: User, task_id: str) -> HumanTask:
@@ -47,9 +49,12 @@ def get_task(actor: User, task_id: str) -> HumanTask:
     return task
 
 
-def _open_task(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
-    row = db.session.execute(select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id)
-                             .where(HumanTask.id == task_id)).first()
+def _open_task(actor: User, task_id: str, lock: bool = False) -> tuple[HumanTask, Complaint]:
+    query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
+        HumanTask.id == task_id)
+    if lock:  # claims change only the task row: lock it (PostgreSQL), read it fresh
+        query = query.with_for_update(of=HumanTask).execution_options(populate_existing=True)
+    row = db.session.execute(query).first()
     if row is None:
         raise NotFound(f"no task {task_id}")
     task, complaint = row
@@ -62,7 +67,7 @@ def _open_task(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
 
 
 def claim(actor: User, task_id: str) -> HumanTask:
-    task, complaint = _open_task(actor, task_id)
+    task, complaint = _open_task(actor, task_id, lock=True)
     if task.assignee_id == actor.id:
         return task
     reason = may_work(actor, task)
@@ -75,7 +80,7 @@ def claim(actor: User, task_id: str) -> HumanTask:
 
 
 def unclaim(actor: User, task_id: str) -> HumanTask:
-    task, complaint = _open_task(actor, task_id)
+    task, complaint = _open_task(actor, task_id, lock=True)
     if task.assignee_id != actor.id and not actor.has_role("supervisor", "admin"):
         raise Forbidden("only the assignee or a supervisor can release this task")
     task.assignee_id = None
@@ -86,7 +91,7 @@ def unclaim(actor: User, task_id: str) -> HumanTask:
 
 def reassign(actor: User, task_id: str, assignee: User) -> HumanTask:
     require_role(actor, "supervisor", "admin")
-    task, complaint = _open_task(actor, task_id)
+    task, complaint = _open_task(actor, task_id, lock=True)
     if not assignee.is_active or not assignee.has_role(task.role or ""):
         raise Conflict(f"{assignee.username} cannot work this task (needs role {task.role})")
     task.assignee_id = assignee.id

@@ -7,7 +7,7 @@ import secrets
 from decimal import Decimal
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
@@ -85,3 +85,26 @@ def set_lane_role(lane: str, role: str) -> LaneRole:
     forget_lane_roles()
     return row
 
+
+
+_DUMMY_HASH = generate_password_hash("a password nobody has")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (same work either way)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise InvalidInput("the current password is not right", {"fields": {"current": "not right"}})
+    if len(new) < 8:
+        raise InvalidInput("the new password needs at least 8 characters", {"fields": {"new": "too short"}})
+    user.password_hash = generate_password_hash(new)
+    db.session.flush()

@@ -327,18 +327,24 @@ def _events(workflow, before: dict, finished: list) -> list[ElementEvent]:
         if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
             continue
         seen.add(task.id)
-        if not (before.get(task.id, 0) & _ACTIVE):
+        if not (before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR)):
             events.append(_event("entered", task))
         events.append(_event("left", task))
     for task in workflow.tasks.values():
         if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
             continue
-        was_active = bool(before.get(task.id, 0) & _ACTIVE)
+        was_active = bool(before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR))
         if task.has_state(_ACTIVE | TaskState.ERROR) and not was_active:
             events.append(_event("entered", task))
         elif task.has_state(TaskState.CANCELLED) and was_active:
-            events.append(_event("cancelled", task))
+            # A waiting task or event was withdrawn; a token waiting at a join left with the merged one.
+            events.append(_event("cancelled" if _waits(task) else "left", task))
     return events
+
+
+def _waits(task) -> bool:
+    """A task that waited for someone or something (not a gateway's internal copy of a join)."""
+    return task.task_spec.manual or type(task.task_spec).__name__ in ("BoundaryEvent", "IntermediateCatchEvent")
 
 
 def _incident(workflow, err) -> EngineIncident:

@@ -8,14 +8,16 @@ instead of a stuck worker.
 
 from __future__ import annotations
 
+import ast
 import builtins
+import json
 import operator
 import sys
 import threading
 from time import monotonic
 from types import ModuleType
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -29,6 +31,8 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 SCRIPT_FILENAME = "<diagram script>"
 MAX_RANGE = 100_000
+MAX_SEQUENCE = 100_000  # items or characters one operation may build
+MAX_INT_BITS = 4_096
 _JSON_TYPES = (str, int, float, bool, type(None), list, dict, tuple)
 
 
@@ -47,6 +51,50 @@ def _bounded_range(*args):
     return result
 
 
+# Operations done in C that a line-based time budget cannot interrupt get checked before they run.
+def _checked_mul(a, b):
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
+            raise ValueError(f"a sequence of more than {MAX_SEQUENCE} items is not allowed in diagram scripts")
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise ValueError("numbers this large are not allowed in diagram scripts")
+    return a * b
+
+
+def _checked_pow(a, b, mod=None):
+    if isinstance(a, int) and isinstance(b, int) and mod is None and abs(a) > 1 and b > 0:
+        if b * max(a.bit_length(), 1) > MAX_INT_BITS:
+            raise ValueError("numbers this large are not allowed in diagram scripts")
+    return pow(a, b) if mod is None else pow(a, b, mod)
+
+
+def _checked_lshift(a, b):
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b > MAX_INT_BITS:
+        raise ValueError("numbers this large are not allowed in diagram scripts")
+    return a << b
+
+
+def _checked_sum(iterable, start=0):
+    if not isinstance(start, (int, float)):
+        raise ValueError("sum() adds numbers only in diagram scripts")
+    return sum(iterable, start)
+
+
+_CHECKED = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus ``*``, ``**`` and ``<<`` routed through the size checks."""
+
+    def visit_BinOp(self, node):
+        node = self.node_contents_visit(node)
+        name = _CHECKED.get(type(node.op))
+        if name is None:
+            return node
+        func = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+        return ast.copy_location(ast.Call(func=func, args=[node.left, node.right], keywords=[]), node)
+
+
 _INPLACE = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
@@ -55,6 +103,12 @@ _INPLACE = {
 
 
 def _inplacevar(op, x, y):
+    if op == "*=":
+        return _checked_mul(x, y)
+    if op == "**=":
+        return _checked_pow(x, y)
+    if op == "<<=":
+        return _checked_lshift(x, y)
     return _INPLACE[op](x, y)
 
 
@@ -64,7 +118,12 @@ def _safe_globals() -> dict:
                  "enumerate", "map", "filter", "reversed", "sorted", "zip", "tuple"):
         allowed[name] = getattr(builtins, name)
     allowed["range"] = _bounded_range
+    allowed["pow"] = _checked_pow
+    allowed["sum"] = _checked_sum
     return {
+        "_mul_": _checked_mul,
+        "_pow_": _checked_pow,
+        "_lshift_": _checked_lshift,
         "__builtins__": allowed,
         "_getattr_": safer_getattr,
         "_getitem_": default_guarded_getitem,
@@ -86,7 +145,7 @@ def compile_script(source: str, mode: str):
     code = _cache.get(key)
     if code is None:
         compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        result = compiler(source, filename=SCRIPT_FILENAME)
+        result = compiler(source, filename=SCRIPT_FILENAME, policy=_Policy)
         if result.errors or result.code is None:
             raise ScriptRejected("; ".join(result.errors) or "could not compile")
         code = result.code
@@ -152,8 +211,17 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             if key.startswith("_") or key in self.globals or (external_context and key in external_context):
                 continue
             if isinstance(value, _JSON_TYPES) and not isinstance(value, ModuleType):
+                check_saveable(key, value)
                 context[key] = value
         return True
+
+
+def check_saveable(key: str, value) -> None:
+    """Refuse data the process could not save (it must stay plain JSON)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ScriptRejected(f"'{key}' cannot be saved as process data: {err}") from None
 
 
 class RestrictedScriptEngine(PythonScriptEngine):

@@ -8,6 +8,8 @@ from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter
 from SpiffWorkflow.dmn.specs.model import HitPolicy
 
+from .scripting import check_saveable
+
 
 class TopicServiceTask(ServiceTask):
     """A Camunda external task: the host runs the function registered for ``topic``.
@@ -53,6 +55,13 @@ class FirstHitDMNEngine(DMNEngine):
             if check(rule, task):
                 return [rule]
         return []
+
+
+    def result(self, task):
+        outputs = super().result(task)
+        for key, value in outputs.items():
+            check_saveable(key, value)
+        return outputs
 
 
 class DecisionTaskConverter(BaseBusinessRuleTaskConverter):

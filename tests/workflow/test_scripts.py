@@ -104,3 +104,39 @@ def test_a_failed_script_can_be_retried_after_the_data_is_fixed():
     result = run.retry(result.incident.task_id)
     assert result.incident is None
     assert run.current_data()["y"] == 5
+
+
+BIG = {
+    "huge power": "y = (10 ** 10 ** 7) % 7",
+    "huge power builtin": "y = pow(10, 10 ** 7)",
+    "huge shift": "y = 1 << 10 ** 8",
+    "huge repetition": "y = [0] * 10 ** 9",
+    "huge string": "y = 'x' * 10 ** 9",
+    "in-place repetition": "y = [0]\ny *= 10 ** 9",
+    "quadratic sum of lists": "y = len(sum([[0]] * 40000, []))",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIG))
+def test_work_done_in_one_c_call_is_refused_before_it_runs(name):
+    import time
+
+    started = time.monotonic()
+    run, result = start(BIG[name])
+    assert result.incident is not None, name
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("script", ["y = {'a': ValueError('x')}", "y = [1]\ny.append(y)", "y = {(1, 2): 3}",
+                                    "y = float('nan')"])
+def test_data_that_cannot_be_saved_is_an_incident(script):
+    run, result = start(script)
+    assert result.incident is not None and "cannot be saved" in result.incident.message
+    run.dump()  # the state stays saveable
+
+
+def test_ordinary_arithmetic_still_works():
+    run, result = start("y = 2 ** 10 * 3 + (1 << 4)\nz = 'ab' * 3\nw = [0] * 5\nw *= 2\nt = sum([1.5, 2])")
+    assert result.incident is None
+    data = run.current_data()
+    assert (data["y"], data["z"], data["w"], data["t"]) == (3088, "ababab", [0] * 10, 3.5)

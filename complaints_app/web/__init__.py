@@ -1,0 +1,55 @@
+"""The web pages for staff, supervisors, the customer centre and administrators."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain.errors import DomainError, NotFound
+from ..extensions import babel, csrf, limiter
+from . import auth, complaints, inbox, tasks, vendor
+
+BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, vendor.bp)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def init_web(app: Flask) -> None:
+    """Register the pages, CSRF, the login rate limit, languages and security headers."""
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith(("/api/", "/static/")) is False:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    for blueprint in BLUEPRINTS:
+        blueprint.register_error_handler(DomainError, _domain_error)
+
+
+def _domain_error(err: DomainError):
+    from ..extensions import db
+
+    db.session.rollback()
+    if isinstance(err, NotFound):
+        return render_template("error.html", message=err.message, status=404), 404
+    if request.method == "POST":
+        flash(err.message, "error")
+        return redirect(request.referrer or url_for("inbox.index"))
+    return render_template("error.html", message=err.message, status=err.status), err.status
+
+
+def _locale():
+    if current_user.is_authenticated and current_user.language in ("pl", "en"):
+        return current_user.language
+    return request.accept_languages.best_match(["en", "pl"]) or "en"
