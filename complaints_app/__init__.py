@@ -17,12 +17,16 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and Celery. Nothing else."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_path=settings.instance_path)
+    app = Flask(__name__, instance_path=settings.instance_path, template_folder="web/templates",
+                static_folder="web/static")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
-        JSON_SORT_KEYS=False,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
     )
     app.extensions["complaints.settings"] = settings
     app.extensions["complaints.runtime"] = ProcessRuntime(settings.script_time_budget)
@@ -40,6 +44,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     login_manager.request_loader(load_user_from_request)
     app.register_blueprint(api_bp)
 
+    from .web import init_web
+
+    init_web(app)
+    csrf_exempt_api(app)
+
     from .tasks import celery_init_app
 
     celery_init_app(app, settings)
@@ -49,6 +58,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_commands(app)
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+def csrf_exempt_api(app: Flask) -> None:
+    """The JSON API authenticates each request by token, not by cookie: no CSRF token there."""
+    from .extensions import csrf
+
+    csrf.exempt(app.blueprints["api"])
 
 
 def _migrations_dir():

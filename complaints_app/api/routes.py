@@ -7,7 +7,6 @@ from functools import wraps
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,7 +15,8 @@ from ..domain.access import require_view
 from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
 from ..domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
 from ..extensions import db
-from ..models import AuditEvent, Compensation, Complaint, HumanTask, Incident, Letter, User, WorkflowInstance
+from ..domain.views import complaint_story, usernames
+from ..models import Complaint, HumanTask
 from .openapi import api_doc, build_document
 from .schemas import (
     CompensationOut,
@@ -84,14 +84,12 @@ def authenticated(view):
     return wrapper
 
 
-def _username(user_id: int | None) -> str | None:
-    return db.session.get(User, user_id).username if user_id else None
-
-
-def task_out(task: HumanTask, reference: str | None = None) -> dict:
+def task_out(task: HumanTask, reference: str | None = None, names: dict | None = None) -> dict:
+    if names is None:
+        names = usernames([task.assignee_id])
     return TaskOut(
         id=task.id, complaint=reference or task_complaint_ref(task), name=task.name, element_id=task.element_id,
-        lane=task.lane, role=task.role, state=task.state, assignee=_username(task.assignee_id),
+        lane=task.lane, role=task.role, state=task.state, assignee=names.get(task.assignee_id),
         created_at=task.created_at, due_at=task.due_at, form=task.form,
     ).model_dump(mode="json")
 
@@ -100,9 +98,10 @@ def task_complaint_ref(task: HumanTask) -> str:
     return db.session.get(Complaint, task.complaint_id).reference
 
 
-def complaint_out(complaint, full: bool = True) -> dict:
-    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
-    out = ComplaintOut(
+def complaint_out(complaint) -> dict:
+    story = complaint_story(complaint)
+    names = story["names"]
+    return ComplaintOut(
         reference=complaint.reference, status=complaint.status, channel=complaint.channel,
         category=complaint.category, product=complaint.product, description=complaint.description,
         claimed_amount=complaint.claimed_amount, currency=complaint.currency, language=complaint.language,
@@ -110,27 +109,17 @@ def complaint_out(complaint, full: bool = True) -> dict:
         priority=complaint.priority, statutory_rule=complaint.statutory_rule, received_at=complaint.received_at,
         customer={"name": complaint.customer.name, "email": complaint.customer.email,
                   "phone": complaint.customer.phone},
-        process_version=instance.definition.version if instance else None,
-    )
-    if full:
-        cid = complaint.id
-        out.tasks = [TaskOut.model_validate(task_out(t)) for t in db.session.scalars(
-            select(HumanTask).where(HumanTask.complaint_id == cid, HumanTask.state == "open"))]
-        out.history = [EventOut(at=e.at, kind=e.kind, actor=_username(e.actor_id), element_id=e.element_id,
-                                element_name=e.element_name, data=e.data)
-                       for e in db.session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == cid)
-                                                   .order_by(AuditEvent.id))]
-        out.letters = [LetterOut.model_validate(letter, from_attributes=True) for letter in db.session.scalars(
-            select(Letter).where(Letter.complaint_id == cid).order_by(Letter.id))]
-        out.compensations = [CompensationOut(
+        process_version=story["instance"].definition.version if story["instance"] else None,
+        tasks=[TaskOut.model_validate(task_out(t, complaint.reference, names)) for t in story["tasks"]],
+        history=[EventOut(at=e.at, kind=e.kind, actor=names.get(e.actor_id), element_id=e.element_id,
+                          element_name=e.element_name, data=e.data) for e in story["history"]],
+        letters=[LetterOut.model_validate(letter, from_attributes=True) for letter in story["letters"]],
+        compensations=[CompensationOut(
             id=c.id, status=c.status, currency=c.currency, proposed_amount=c.proposed_amount,
-            approved_by=_username(c.approved_by_id), proposed_by=_username(c.proposed_by_id),
-            payout_reference=c.payout_reference)
-            for c in db.session.scalars(select(Compensation).where(Compensation.complaint_id == cid)
-                                        .order_by(Compensation.id))]
-        out.incidents = [IncidentOut.model_validate(i, from_attributes=True) for i in db.session.scalars(
-            select(Incident).where(Incident.complaint_id == cid).order_by(Incident.id))]
-    return out.model_dump(mode="json")
+            approved_by=names.get(c.approved_by_id), proposed_by=names.get(c.proposed_by_id),
+            payout_reference=c.payout_reference) for c in story["compensations"]],
+        incidents=[IncidentOut.model_validate(i, from_attributes=True) for i in story["incidents"]],
+    ).model_dump(mode="json")
 
 
 @bp.get("/openapi.json")

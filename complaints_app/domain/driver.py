@@ -130,8 +130,16 @@ def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, r
         db.session.add(HumanTask(
             id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
             element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
-            form=task.form, properties=task.properties, due_at=task.due_at,
+            form=task.form, properties=task.properties, due_at=task.due_at, context=_context(run, task),
         ))
+
+
+def _context(run: Run, task) -> dict:
+    names = [value for key, value in task.properties.items() if key.endswith("_var") and value]
+    if not names:
+        return {}
+    data = run.task_data(task.task_id)
+    return {name: data.get(name) for name in names}
 
 
 LANE_CACHE_SECONDS = 10.0

@@ -90,6 +90,8 @@ class HumanTask(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     form: Mapped[list] = mapped_column(JSON)
     properties: Mapped[dict] = mapped_column(JSON)
+    # The process data the task's rules name (``*_var`` properties): what queues show and check.
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,10 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
-from ..extensions import babel, csrf, limiter
+from flask_babel import format_currency, format_date, format_datetime, format_timedelta, get_locale
+
+from ..extensions import babel, csrf, limiter, login_manager
+from ..models.base import utcnow
 from . import auth, complaints, inbox, tasks, vendor
 
 BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, vendor.bp)
@@ -22,6 +25,12 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=_locale)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw")
+    app.jinja_env.globals.update(
+        get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
+        format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
 
     @app.after_request
     def _security_headers(response):
@@ -33,8 +42,8 @@ def init_web(app: Flask) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for blueprint in BLUEPRINTS:
-        blueprint.register_error_handler(DomainError, _domain_error)
+    # The API blueprint answers its own errors as JSON; every other route gets a page.
+    app.register_error_handler(DomainError, _domain_error)
 
 
 def _domain_error(err: DomainError):

@@ -214,6 +214,7 @@ def upgrade():
     sa.Column('role', sa.String(length=32), nullable=True),
     sa.Column('form', sa.JSON(), nullable=False),
     sa.Column('properties', sa.JSON(), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

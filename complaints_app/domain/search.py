@@ -1,0 +1,65 @@
+"""Find complaints: the filtered list staff and supervisors browse and export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import Select, and_, exists, or_, select, true
+
+from ..extensions import db
+from ..models import Complaint, HumanTask, User
+from ..models.base import utcnow
+from .access import SEE_ALL
+
+
+@dataclass
+class Filters:
+    status: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    jurisdiction: str | None = None
+    overdue: bool = False
+    received_from: date | None = None
+    received_to: date | None = None
+    text: str | None = None
+
+
+def visible_to(actor: User) -> Select:
+    """Complaints ``actor`` may see, as a query (the same rules as ``access.can_view``)."""
+    query = select(Complaint)
+    if actor.has_role(*SEE_ALL):
+        return query
+    conditions = []
+    if actor.has_role("supervisor", "staff"):
+        conditions.append(Complaint.team == actor.team if actor.team else true())
+        conditions.append(Complaint.team.is_(None))
+    if actor.has_role("staff"):
+        conditions.append(Complaint.created_by_id == actor.id)
+    if actor.has_role("customer_centre"):
+        conditions.append(exists().where(HumanTask.complaint_id == Complaint.id,
+                                         HumanTask.role == "customer_centre"))
+    conditions.append(exists().where(HumanTask.complaint_id == Complaint.id,
+                                     or_(HumanTask.assignee_id == actor.id, HumanTask.completed_by_id == actor.id)))
+    return query.where(or_(*conditions))
+
+
+def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> list[Complaint]:
+    query = visible_to(actor)
+    for column in ("status", "category", "channel", "jurisdiction"):
+        value = getattr(filters, column)
+        if value:
+            query = query.where(getattr(Complaint, column) == value)
+    if filters.received_from:
+        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, time(), timezone.utc))
+    if filters.received_to:
+        query = query.where(Complaint.received_at < datetime.combine(filters.received_to, time.max, timezone.utc))
+    if filters.text:
+        like = f"%{filters.text.strip()}%"
+        query = query.where(or_(Complaint.reference.ilike(like), Complaint.description.ilike(like),
+                                Complaint.product.ilike(like)))
+    if filters.overdue:
+        query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
+                                                HumanTask.due_at < utcnow())))
+    query = query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset)
+    return list(db.session.scalars(query))

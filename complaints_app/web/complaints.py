@@ -1,0 +1,146 @@
+"""Complaints: register, browse with filters (and CSV), one complaint's whole story with its diagram."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from ..domain.access import require_role, require_view
+from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
+from ..domain.search import Filters, search
+from ..domain.views import complaint_story, diagram_position, usernames
+from ..extensions import db
+from ..models import User
+from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
+
+bp = Blueprint("complaints", __name__)
+REGISTER_ROLES = ("staff", "supervisor", "customer_centre", "admin")
+
+
+def _choices(values):
+    return [SelectChoice(v, v.replace("_", " ")) for v in values]
+
+
+class ComplaintForm(FlaskForm):
+    customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
+    customer_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    channel = SelectField(_l("Channel"), choices=_choices(CHANNELS), default="phone")
+    category = SelectField(_l("Category"), choices=_choices(CATEGORIES))
+    product = StringField(_l("Product or order"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=20000)])
+    claimed_amount = DecimalField(_l("Amount claimed"), places=2,
+                                  validators=[Optional(), NumberRange(min=0, max=10**11)])
+    currency = SelectField(_l("Currency"), choices=_choices(CURRENCIES))
+    language = SelectField(_l("Customer's language"), choices=_choices(LANGUAGES))
+    jurisdiction = SelectField(_l("Jurisdiction"), choices=_choices(JURISDICTIONS))
+    regime = SelectField(_l("Regime"), choices=_choices(REGIMES))
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not self.customer_email.data and not self.customer_phone.data:
+            self.customer_phone.errors.append(_("Give the customer's e-mail or phone."))
+            return False
+        return ok
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require_role(current_user, *REGISTER_ROLES)
+    form = ComplaintForm()
+    if form.validate_on_submit():
+        customer = find_or_create_customer(form.customer_name.data.strip(), form.customer_email.data or None,
+                                           form.customer_phone.data or None, form.language.data)
+        complaint = register_complaint(
+            current_user, customer=customer, channel=form.channel.data, category=form.category.data,
+            description=form.description.data, product=form.product.data or None,
+            claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
+            jurisdiction=form.jurisdiction.data, regime=form.regime.data)
+        db.session.commit()
+        flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
+        return redirect(url_for("complaints.show", reference=complaint.reference))
+    return render_template("complaint_new.html", form=form), 400 if form.errors else 200
+
+
+def _filters() -> Filters:
+    args = request.args
+
+    def day(name):
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    def one_of(name, values):
+        value = args.get(name)
+        return value if value in values else None
+
+    return Filters(status=one_of("status", STATUSES), category=one_of("category", CATEGORIES),
+                   channel=one_of("channel", CHANNELS), jurisdiction=one_of("jurisdiction", JURISDICTIONS),
+                   overdue=args.get("overdue") == "1", received_from=day("from"), received_to=day("to"),
+                   text=(args.get("q") or "")[:100] or None)
+
+
+@bp.get("/complaints")
+@login_required
+def index():
+    filters = _filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    rows = search(current_user, filters, 51, (page - 1) * 50)
+    query_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("complaints.html", rows=rows[:50], filters=filters, page=page, has_next=len(rows) > 50,
+                           query_args=query_args,
+                           statuses=STATUSES, categories=CATEGORIES, channels=CHANNELS,
+                           jurisdictions=JURISDICTIONS)
+
+
+@bp.get("/complaints.csv")
+@login_required
+def export():
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["reference", "status", "received_at", "channel", "category", "product", "claimed_amount",
+                     "currency", "jurisdiction", "regime", "team", "priority", "statutory_rule"])
+    for c in search(current_user, _filters(), 10_000, 0):
+        writer.writerow([c.reference, c.status, c.received_at.isoformat(), c.channel, c.category,
+                         _cell(c.product), c.claimed_amount, c.currency, c.jurisdiction, c.regime, c.team,
+                         c.priority, c.statutory_rule])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=complaints.csv"})
+
+
+def _cell(value):
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.get("/complaints/<reference>")
+@login_required
+def show(reference):
+    complaint = get_complaint(reference)
+    require_view(current_user, complaint)
+    story = complaint_story(complaint)
+    ids = [e.actor_id for e in story["history"]] + [t.assignee_id for t in story["tasks"]]
+    ids += [c.proposed_by_id for c in story["compensations"]] + [c.approved_by_id for c in story["compensations"]]
+    return render_template("complaint.html", complaint=complaint, story=story,
+                           names=usernames(ids, User.display_name))
+
+
+@bp.get("/complaints/<reference>/diagram")
+@login_required
+def diagram(reference):
+    complaint = get_complaint(reference)
+    require_view(current_user, complaint)
+    return jsonify(diagram_position(complaint))

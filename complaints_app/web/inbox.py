@@ -1,0 +1,78 @@
+"""The inbox: my tasks, my roles' unassigned tasks, my teams' tasks; claim and release."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from sqlalchemy import select
+
+from ..domain import tasks as task_ops
+from ..domain.access import require_role
+from ..domain.views import usernames
+from ..extensions import db
+from ..models import Compensation, User
+
+bp = Blueprint("inbox", __name__)
+PAGE = 50
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("inbox.index"))
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    scopes = ["mine", "available"] + (["team"] if current_user.has_role("supervisor", "admin", "process_owner") else [])
+    scope = request.args.get("scope", "mine")
+    if scope not in scopes:
+        scope = "mine"
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE)
+    names = usernames([task.assignee_id for task, _ in rows], User.display_name)
+    return render_template("inbox.html", rows=rows[:PAGE], scope=scope, scopes=scopes, page=page,
+                           has_next=len(rows) > PAGE, names=names)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id):
+    task_ops.claim(current_user, task_id)
+    db.session.commit()
+    flash(_("The task is yours."), "info")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/release")
+@login_required
+def release(task_id):
+    task_ops.unclaim(current_user, task_id)
+    db.session.commit()
+    flash(_("The task is back in the queue."), "info")
+    return redirect(url_for("inbox.index", scope="available"))
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    """Decisions waiting for supervisors and managers, with the amount, the level and the proposer."""
+    require_role(current_user, "supervisor", "admin")
+    rows, needs = [], {}
+    for task, complaint in task_ops.list_tasks(current_user, "team", 500, 0):
+        if task.role != "supervisor":
+            continue
+        compensation = None
+        if task.properties.get("authority_amount_var"):
+            compensation = db.session.scalar(select(Compensation).where(
+                Compensation.complaint_id == complaint.id, Compensation.status == "proposed")
+                .order_by(Compensation.id.desc()).limit(1))
+        needs[task.id] = (task.context or {}).get(task.properties.get("required_role_var") or "")
+        rows.append((task, complaint, compensation))
+    names = usernames([c.proposed_by_id for _, _, c in rows if c], User.display_name)
+    limits = ", ".join(f"{limit.max_amount} {limit.currency}" for limit in current_user.limits)
+    return render_template("approvals.html", rows=rows, names=names, needs=needs, limits=limits)

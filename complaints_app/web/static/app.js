@@ -1,0 +1,49 @@
+// Small behaviours on top of server-rendered pages: due-date countdowns and the process diagram.
+(function () {
+  "use strict";
+
+  function countdown() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) { return; }
+      var minutes = Math.round((due - now) / 60000);
+      var abs = Math.abs(minutes);
+      var text = abs >= 2880 ? Math.round(abs / 1440) + " d" : abs >= 120 ? Math.round(abs / 60) + " h" : abs + " min";
+      el.classList.toggle("overdue", minutes < 0);
+      el.title = el.getAttribute("data-due");
+      el.textContent = minutes < 0 ? "−" + text : text;
+    });
+  }
+
+  function diagram() {
+    var box = document.getElementById("diagram");
+    if (!box || !window.BpmnJS) { return; }
+    var viewer = new window.BpmnJS({ container: box });
+    fetch(box.getAttribute("data-url"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        return viewer.importXML(data.xml).then(function () {
+          var canvas = viewer.get("canvas");
+          var registry = viewer.get("elementRegistry");
+          data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "done"); } });
+          data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "active"); } });
+          var here = data.active.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
+          if (here) {
+            canvas.zoom(0.8);
+            canvas.scrollToElement(here);
+          } else {
+            canvas.zoom("fit-viewport");
+          }
+          box.setAttribute("data-ready", "true");
+        });
+      })
+      .catch(function (err) { box.textContent = "The diagram could not be shown (" + err.message + ")."; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    countdown();
+    setInterval(countdown, 30000);
+    diagram();
+  });
+})();

@@ -1,0 +1,53 @@
+"""A task's page: the form drawn in the diagram, generated, beside the complaint's summary and history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..domain import tasks as task_ops
+from ..domain.errors import InvalidInput
+from ..domain.views import complaint_story, task_form_data, usernames
+from ..extensions import db
+from ..models import Complaint, User
+
+bp = Blueprint("tasks", __name__)
+
+
+def localized(label: str | None, properties: dict | None) -> str | None:
+    """A label in the user's language when the diagram gives one (``label:pl``), else as drawn."""
+    return (properties or {}).get(f"label:{get_locale()}") or label
+
+
+@bp.app_template_global()
+def label_for(item: dict) -> str:
+    return localized(item.get("label") or item.get("name"), item.get("properties")) or item.get("id", "")
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def show(task_id):
+    task = task_ops.get_task(current_user, task_id)
+    complaint = db.session.get(Complaint, task.complaint_id)
+    values = task_form_data(task) if task.state == "open" else {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        submitted = {f["id"]: request.form.get(f["id"]) for f in task.form if f["id"] in request.form}
+        try:
+            task_ops.complete_task(current_user, task.id, submitted)
+        except InvalidInput as err:
+            db.session.rollback()
+            errors = err.details.get("fields", {})
+            values.update(submitted)
+            flash(err.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Done: %(task)s.", task=localized(task.name, task.properties)), "info")
+            return redirect(url_for("complaints.show", reference=complaint.reference))
+    story = complaint_story(complaint)
+    names = usernames([e.actor_id for e in story["history"]] + [task.assignee_id], User.display_name)
+    status = 400 if errors else 200
+    return render_template("task.html", task=task, complaint=complaint, values=values, errors=errors,
+                           story=story, names=names, title=localized(task.name, task.properties)), status

@@ -1,0 +1,118 @@
+"""The whole journey in a real browser, as people would click and type it."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def open_task(page, reference: str, task: str) -> None:
+    page.goto(f"/complaints/{reference}")
+    page.get_by_role("link", name=task, exact=True).click()
+    expect(page.get_by_role("heading", name=task, exact=True)).to_be_visible()
+
+
+def test_staff_to_manager_to_resolution(page, shoot):
+    log_in(page, "sara")
+    shoot(page, "inbox-staff")
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Customer name").fill("Anna Nowak")
+    page.get_by_label("E-mail").fill("anna.nowak@example.com")
+    page.get_by_label("Channel").select_option("phone")
+    page.get_by_label("Category").select_option("product")
+    page.get_by_label("Product or order").fill("Espresso machine EM-200")
+    page.get_by_label("What happened").fill("The machine leaks after two weeks; the customer wants a refund.")
+    page.get_by_label("Amount claimed").fill("4800")
+    shoot(page, "register")
+    page.get_by_role("button", name="Register").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("C-")
+    reference = re.search(r"C-\d{4}-\d{6}", heading.inner_text()).group(0)
+    expect(page.locator("tr.letter")).to_contain_text("acknowledgement")
+    shoot(page, "complaint-registered")
+
+    open_task(page, reference, "First contact")
+    page.get_by_role("radio", name="No").check()
+    page.get_by_label("What was done").fill("Offered a repair; the customer insists on a refund.")
+    shoot(page, "first-contact")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".flash")).to_contain_text("Done")
+    log_out(page)
+
+    log_in(page, "sophie")
+    page.get_by_role("link", name="Approvals").click()
+    shoot(page, "approvals-escalation")
+    page.get_by_role("row", name=re.compile(reference)).get_by_role("link", name="Approve escalation").click()
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".status")).to_have_text("escalated")
+    log_out(page)
+
+    log_in(page, "ivan")
+    page.get_by_role("link", name="For my roles").click()
+    shoot(page, "inbox-customer-centre")
+    page.get_by_role("row", name=re.compile(reference)).get_by_role("link", name="Investigate").click()
+    page.get_by_label("Root cause").select_option("product_defect")
+    page.get_by_label(re.compile(r"^Decision")).select_option("upheld")
+    page.get_by_label("Reasons for the decision").fill("A known defect of the batch.")
+    shoot(page, "investigate")
+    page.get_by_role("button", name="Complete").click()
+    open_task(page, reference, "Adjust compensation")
+    expect(page.get_by_label("Compensation amount")).to_have_value(re.compile(r"^4800"))
+    shoot(page, "adjust-compensation")
+    page.get_by_role("button", name="Complete").click()
+    log_out(page)
+
+    log_in(page, "sophie")
+    page.get_by_role("link", name="Approvals").click()
+    row = page.get_by_role("row", name=re.compile(reference))
+    expect(row).to_contain_text("manager")
+    row.get_by_role("link", name="Approve compensation").click()
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".flash.error")).to_contain_text("manager")
+    shoot(page, "supervisor-refused")
+    log_out(page)
+
+    log_in(page, "marek")
+    page.get_by_role("link", name="Approvals").click()
+    page.get_by_role("row", name=re.compile(reference)).get_by_role("link", name="Approve compensation").click()
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator("tr.letter").filter(has_text="final response")).to_be_visible()
+    expect(page.locator(".status")).to_have_text("awaiting customer")
+    shoot(page, "manager-approved")
+    log_out(page)
+
+    log_in(page, "sara")
+    open_task(page, reference, "Record customer reply")
+    page.get_by_label("Customer's reply").select_option("accept")
+    page.get_by_label("Reply received by").select_option("phone")
+    page.get_by_role("button", name="Complete").click()
+    open_task(page, reference, "Record payout")
+    page.get_by_label("Payout reference").fill("TRX-2026-001")
+    page.get_by_label("Paid on").fill("2026-11-23")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".status")).to_have_text("resolved")
+    diagram = page.locator("#diagram[data-ready=true]")
+    expect(diagram).to_be_visible()
+    expect(diagram.locator(".djs-element.done").first).to_be_attached()
+    expect(diagram.locator(".djs-element.active")).to_have_count(1)
+    shoot(page, "resolved-with-diagram")
+    assert page.console_errors == []
