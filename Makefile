@@ -4,27 +4,32 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install clean
+.PHONY: run test install browser clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml package.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(BIN)/.installed
 
+# The browser the end-to-end tests drive: Debian's Chromium (Playwright never downloads one).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
 run: install
 	$(BIN)/complaints init --demo
 	@echo
-	@echo "Complaints is starting: API at http://127.0.0.1:5000/api/v1/openapi.json"
+	@echo "Complaints is starting at http://127.0.0.1:5000 (API: /api/v1/openapi.json)"
 	@echo "Demo users (password 'demo-password'): staff, staff2, supervisor, manager, investigator, owner, admin"
 	@echo "Their API tokens: $(COMPLAINTS_INSTANCE_PATH)/demo-tokens.txt"
 	@echo
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance node_modules

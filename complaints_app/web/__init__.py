@@ -7,6 +7,8 @@ from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
 from flask_babel import format_currency, format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
@@ -44,6 +46,8 @@ def init_web(app: Flask) -> None:
 
     # The API blueprint answers its own errors as JSON; every other route gets a page.
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(429, _too_many)
 
 
 def _domain_error(err: DomainError):
@@ -56,6 +60,16 @@ def _domain_error(err: DomainError):
         flash(err.message, "error")
         return redirect(request.referrer or url_for("inbox.index"))
     return render_template("error.html", message=err.message, status=err.status), err.status
+
+
+def _csrf_error(err):
+    message = _("The form expired or did not come from this site: reload the page and try again.")
+    return render_template("error.html", message=message, status=400), 400
+
+
+def _too_many(err):
+    message = _("Too many attempts: wait a minute and try again.")
+    return render_template("error.html", message=message, status=429), 429
 
 
 def _locale():

@@ -1,0 +1,80 @@
+"""Who may open which page: every route, every role (anonymous people are sent to log in)."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints_app.extensions import db
+from tests.conftest import PEOPLE
+
+ROLES = list(PEOPLE)
+
+
+@pytest.fixture
+def world(people, register, open_task, complete):
+    """A complaint waiting for the customer centre's investigation, and one at first contact."""
+    escalated = register(people.staff)
+    complete(people.staff, open_task(escalated), fc_resolved=False, fc_summary="no")
+    complete(people.supervisor, open_task(escalated), escalation_approved=True)
+    fresh = register(people.staff)
+    db.session.commit()
+    return {"escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
+            "first_contact": open_task(fresh)}
+
+
+def routes(world):
+    e, f = world["escalated"].reference, world["fresh"].reference
+    investigate, first = world["investigate"].id, world["first_contact"].id
+    # (method, path, roles allowed (200/302), status for the others)
+    return [
+        ("GET", "/inbox", ROLES, None),
+        ("GET", "/approvals", ["supervisor", "supervisor2", "manager", "admin"], 403),
+        ("GET", "/complaints", ROLES, None),
+        ("GET", "/complaints.csv", ROLES, None),
+        ("GET", "/complaints/new", ["staff", "staff2", "supervisor", "supervisor2", "manager", "investigator",
+                                    "investigator2", "admin"], 403),
+        ("GET", f"/complaints/{e}", ROLES, None),
+        ("GET", f"/complaints/{e}/diagram", ROLES, None),
+        ("GET", f"/complaints/{f}", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner", "admin"], 404),
+        ("GET", f"/tasks/{investigate}", ROLES, None),
+        ("GET", f"/tasks/{first}", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner", "admin"], 404),
+        ("POST", f"/tasks/{first}/claim", ["staff", "staff2"], (302, 403, 404)),
+        ("POST", f"/tasks/{investigate}/claim", ["investigator", "investigator2"], (302, 403, 404)),
+    ]
+
+
+def test_anonymous_people_are_sent_to_log_in(world, web):
+    for method, path, _, _ in routes(world):
+        response = web.open(path, method=method)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role(role, world, people, login):
+    client = login(getattr(people, role))
+    for method, path, allowed, refused in routes(world):
+        response = client.open(path, method=method)
+        if role in allowed:
+            assert response.status_code in (200, 302), (path, role, response.status_code)
+            if method == "POST":
+                assert "/login" not in response.headers.get("Location", "")
+                client.post(path.replace("/claim", "/release"))
+        else:
+            expected = refused if isinstance(refused, tuple) else (refused,)
+            refused_by_page = method == "POST" and response.status_code == 302 and "error" in _flashes(client)
+            assert response.status_code in expected or refused_by_page, (path, role, response.status_code)
+
+
+def _flashes(client) -> str:
+    with client.session_transaction() as session:
+        return str(session.get("_flashes", ""))
+
+
+def test_routes_cover_the_app(app, world):
+    listed = {path.split("?")[0] for _, path, _, _ in routes(world)}
+    rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith(("/api/", "/static", "/vendor"))}
+    generic = {"/", "/login", "/logout", "/password", "/tasks/<task_id>/release"}
+    shapes = {p.replace(world["escalated"].reference, "<reference>").replace(world["fresh"].reference, "<reference>")
+              .replace(world["investigate"].id, "<task_id>").replace(world["first_contact"].id, "<task_id>")
+              for p in listed}
+    assert rules - generic <= shapes, rules - generic - shapes

@@ -1,0 +1,101 @@
+"""Pages: forms, errors beside fields, CSRF, headers, the login limit, CSV."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from complaints_app.extensions import db, limiter
+from complaints_app.models import Complaint
+
+
+def test_security_headers_and_a_strict_csp(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert b"<script>" not in response.data
+
+
+def test_forms_without_a_csrf_token_are_refused(client, people):
+    response = client.post("/login", data={"username": people.staff.username, "password": "correct horse battery"})
+    assert response.status_code == 400 and b"reload the page" in response.data
+    page = client.get("/login").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"username": people.staff.username, "password": "correct horse battery",
+                                           "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_wrong_password_and_the_login_rate_limit(client, people):
+    limiter.enabled = True
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    try:
+        statuses = [client.post("/login", data={"username": people.staff.username, "password": "nope"},
+                                environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(11)]
+        response = client.post("/login", data={"username": people.staff.username, "password": "nope"},
+                               environ_base={"REMOTE_ADDR": "10.9.8.6"})
+    finally:
+        client.application.config["WTF_CSRF_ENABLED"] = True
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    assert b"Wrong username or password" in response.data
+
+
+def test_next_never_leaves_the_site(web, people):
+    response = web.post("/login?next=https://evil.example/x",
+                        data={"username": people.staff.username, "password": "correct horse battery"})
+    assert response.headers["Location"] == "/inbox"
+
+
+def test_register_shows_errors_beside_fields_and_creates_nothing(login, people):
+    client = login(people.staff)
+    before = db.session.scalar(select(Complaint.id).order_by(Complaint.id.desc()).limit(1))
+    response = client.post("/complaints/new", data={"customer_name": "", "customer_email": "not-an-email",
+                                                    "description": "", "claimed_amount": "-3", "channel": "pigeon"})
+    assert response.status_code == 400
+    html = response.data.decode()
+    for field in ("customer_name", "customer_email", "description", "claimed_amount", "channel"):
+        assert f'id="{field}-error"' in html, field
+    assert db.session.scalar(select(Complaint.id).order_by(Complaint.id.desc()).limit(1)) == before
+
+
+def test_register_then_complete_a_task_with_a_bad_value_first(login, people):
+    client = login(people.staff)
+    response = client.post("/complaints/new", data={
+        "customer_name": "Ola", "customer_phone": "+48 600 100 200", "channel": "phone", "category": "billing",
+        "description": "Charged twice", "claimed_amount": "59.90", "currency": "PLN", "language": "pl",
+        "jurisdiction": "PL", "regime": "consumer"})
+    assert response.status_code == 302
+    reference = response.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/complaints/{reference}").data.decode()
+    task_path = re.search(r'href="(/tasks/[0-9a-f-]+)"', page).group(1)
+    bad = client.post(task_path, data={"fc_resolved": "maybe", "fc_summary": ""})
+    assert bad.status_code == 400
+    html = bad.data.decode()
+    assert 'id="f-fc_resolved-error"' in html and 'id="f-fc_summary-error"' in html
+    good = client.post(task_path, data={"fc_resolved": "true", "fc_summary": "Refunded the double charge"})
+    assert good.status_code == 302
+    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    assert complaint.status == "awaiting_customer" and complaint.team == "billing_team"
+
+
+def test_csv_export_lists_visible_complaints_and_defuses_formulas(login, people, register):
+    register(people.staff, product="=HYPERLINK(\"http://x\")")
+    client = login(people.staff)
+    body = client.get("/complaints.csv").data.decode()
+    assert body.splitlines()[0].startswith("reference,status")
+    assert "'=HYPERLINK" in body
+
+
+def test_password_change(login, people):
+    client = login(people.staff2)
+    bad = client.post("/password", data={"current": "wrong", "new": "another long one", "repeat": "another long one"})
+    assert bad.status_code == 200 and b"not right" in bad.data
+    good = client.post("/password", data={"current": "correct horse battery", "new": "another long one",
+                                          "repeat": "another long one"})
+    assert good.status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"username": people.staff2.username,
+                                       "password": "another long one"}).status_code == 302
