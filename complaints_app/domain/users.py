@@ -10,10 +10,10 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
+from ..models import ROLES, ApiToken, AuditEvent, AuthorityLimit, LaneRole, User, UserRole
 from ..models.base import utcnow
 from .driver import forget_lane_roles
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 DEFAULT_LANES = {"Staff": "staff", "Supervisor": "supervisor", "CustomerCentre": "customer_centre"}
 
@@ -108,3 +108,41 @@ def change_password(user: User, current: str, new: str) -> None:
         raise InvalidInput("the new password needs at least 8 characters", {"fields": {"new": "too short"}})
     user.password_hash = generate_password_hash(new)
     db.session.flush()
+
+
+def update_user(actor: User, user: User, *, roles: list[str], team: str | None, language: str,
+                limits: dict[str, Decimal], active: bool) -> User:
+    """Change what a person may do (admins only); an admin cannot lock themselves out."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only administrators change users")
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise InvalidInput(f"unknown roles: {', '.join(unknown)}")
+    if user.id == actor.id and ("admin" not in roles or not active):
+        raise Conflict("you cannot remove your own administrator role or deactivate yourself")
+    if any(amount < 0 for amount in limits.values()):
+        raise InvalidInput("authority limits cannot be negative")
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    user.team = team or None
+    user.language = language
+    user.is_active_user = active
+    existing = {limit.currency: limit for limit in user.limits}
+    user.limits = [existing.get(c) or AuthorityLimit(currency=c, max_amount=a) for c, a in sorted(limits.items())]
+    for limit in user.limits:
+        limit.max_amount = limits[limit.currency]
+    db.session.add(AuditEvent(kind="user_changed", actor_id=actor.id, data={
+        "user": user.username, "roles": sorted(set(roles)), "team": team, "active": active,
+        "limits": {c: str(a) for c, a in limits.items()}}))
+    db.session.flush()
+    return user
+
+
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if not (actor.has_role("admin") or row.user_id == actor.id):
+        raise Forbidden("only administrators revoke other people's tokens")
+    row.revoked_at = utcnow()
+    db.session.flush()
+    return row

@@ -1,0 +1,107 @@
+"""Administration: people, their roles and authority limits, API tokens, the lane-to-role table."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..domain.access import require_role
+from ..domain.errors import InvalidInput
+from ..domain.users import create_token, create_user, revoke_token, set_lane_role, update_user
+from ..extensions import db
+from ..models import ROLES, ApiToken, LaneRole, User
+from ..models.complaints import CURRENCIES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    require_role(current_user, "admin")
+
+
+def _limits() -> dict[str, Decimal]:
+    limits = {}
+    for currency in CURRENCIES:
+        raw = (request.form.get(f"limit_{currency}") or "").strip().replace(",", ".")
+        if raw:
+            try:
+                limits[currency] = Decimal(raw).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                raise InvalidInput(_("The limit in %(currency)s is not an amount.", currency=currency)) from None
+    return limits
+
+
+@bp.get("/users")
+def users():
+    people = list(db.session.scalars(select(User).order_by(User.username)))
+    return render_template("admin_users.html", people=people, roles=ROLES, currencies=CURRENCIES)
+
+
+@bp.post("/users")
+def create():
+    form = request.form
+    user = create_user(form.get("username", "").strip(), form.get("password", ""), form.getlist("roles"),
+                       display_name=form.get("display_name") or None, email=form.get("email") or None,
+                       team=form.get("team") or None, language=form.get("language", "en"), limits=_limits())
+    db.session.commit()
+    flash(_("Created %(name)s.", name=user.username), "info")
+    return redirect(url_for("admin.edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        return render_template("error.html", message=_("No such user."), status=404), 404
+    new_token = None
+    if request.method == "POST":
+        form = request.form
+        update_user(current_user, user, roles=form.getlist("roles"), team=form.get("team"),
+                    language=form.get("language", "en"), limits=_limits(), active=form.get("active") == "1")
+        db.session.commit()
+        flash(_("Saved."), "info")
+        return redirect(url_for("admin.edit", user_id=user.id))
+    tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+    return render_template("admin_user.html", user=user, roles=ROLES, currencies=CURRENCIES, tokens=tokens,
+                           new_token=new_token)
+
+
+@bp.post("/users/<int:user_id>/tokens")
+def new_token(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        return render_template("error.html", message=_("No such user."), status=404), 404
+    token = create_token(user, (request.form.get("name") or "api")[:120])
+    db.session.commit()
+    tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+    # Shown once, never stored: only its hash is kept.
+    return render_template("admin_user.html", user=user, roles=ROLES, currencies=CURRENCIES, tokens=tokens,
+                           new_token=token)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke(token_id):
+    token = revoke_token(current_user, token_id)
+    db.session.commit()
+    flash(_("Token revoked."), "info")
+    return redirect(url_for("admin.edit", user_id=token.user_id))
+
+
+@bp.route("/lanes", methods=["GET", "POST"])
+def lanes():
+    if request.method == "POST":
+        lane = (request.form.get("lane") or "").strip()
+        if not lane:
+            raise InvalidInput(_("Name the lane as it is written in the diagram."))
+        set_lane_role(lane[:120], request.form.get("role", ""))
+        db.session.commit()
+        flash(_("Lane %(lane)s saved; new tasks in it go to that role.", lane=lane), "info")
+        return redirect(url_for("admin.lanes"))
+    rows = list(db.session.scalars(select(LaneRole).order_by(LaneRole.lane)))
+    return render_template("admin_lanes.html", rows=rows, roles=ROLES)

@@ -1,0 +1,67 @@
+"""Administrators manage people, roles, authority limits, API tokens and the lane table."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from complaints_app.extensions import db
+from complaints_app.models import AuditEvent, LaneRole, User
+
+
+def test_create_a_person_with_roles_and_limits(login, people):
+    client = login(people.admin)
+    response = client.post("/admin/users", data={"username": "newbie", "password": "long enough pw",
+                                                 "display_name": "New Bie", "roles": ["supervisor"],
+                                                 "limit_PLN": "750", "team": "front_office", "language": "pl"})
+    assert response.status_code == 302
+    newbie = db.session.scalar(select(User).where(User.username == "newbie"))
+    assert newbie.roles == {"supervisor"} and str(newbie.limit_for("PLN")) == "750.00" and newbie.language == "pl"
+    client.post("/logout")
+    assert client.post("/login", data={"username": "newbie", "password": "long enough pw"}).status_code == 302
+
+
+def test_change_roles_limits_and_deactivate(login, people, make_user):
+    target = make_user("staff")
+    client = login(people.admin)
+    response = client.post(f"/admin/users/{target.id}", data={"roles": ["staff", "supervisor"], "limit_EUR": "300",
+                                                              "language": "en", "active": ""})
+    assert response.status_code == 302
+    db.session.refresh(target)
+    assert target.roles == {"staff", "supervisor"} and not target.is_active and str(target.limit_for("EUR")) == "300.00"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "user_changed")
+                             .order_by(AuditEvent.id.desc()).limit(1)).data["user"] == target.username
+    client.post("/logout")
+    assert client.post("/login", data={"username": target.username,
+                                       "password": "correct horse battery"}).status_code == 400
+
+
+def test_an_admin_cannot_lock_themselves_out(login, people):
+    client = login(people.admin)
+    response = client.post(f"/admin/users/{people.admin.id}", data={"roles": ["staff"], "language": "en",
+                                                                    "active": "1"})
+    assert response.status_code == 302
+    db.session.refresh(people.admin)
+    assert "admin" in people.admin.roles
+
+
+def test_a_token_is_shown_once_works_and_can_be_revoked(login, people):
+    client = login(people.admin)
+    page = client.post(f"/admin/users/{people.staff.id}/tokens", data={"name": "crm"}).data.decode()
+    token = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
+    api = client.application.test_client()
+    assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    again = client.get(f"/admin/users/{people.staff.id}").data.decode()
+    assert token not in again
+    token_id = re.findall(r"/admin/tokens/(\d+)/revoke", again)[-1]
+    client.post(f"/admin/tokens/{token_id}/revoke")
+    assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_map_a_lane_to_a_role(login, people):
+    client = login(people.admin)
+    assert client.post("/admin/lanes", data={"lane": "Quality", "role": "supervisor"}).status_code == 302
+    assert db.session.get(LaneRole, "Quality").role == "supervisor"
+    bad = client.post("/admin/lanes", data={"lane": "Quality", "role": "wizard"})
+    assert bad.status_code == 302 and db.session.get(LaneRole, "Quality").role == "supervisor"
