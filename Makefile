@@ -6,11 +6,12 @@ export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test install browser clean
 
-$(BIN)/.installed: pyproject.toml package.json
+$(BIN)/.installed: pyproject.toml package.json $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	npm install --no-audit --no-fund --loglevel=error
+	$(BIN)/pybabel compile -d complaints_app/translations
 	touch $@
 
 install: $(BIN)/.installed

@@ -121,10 +121,11 @@ def _db_transaction(request):
 
 
 class _Client(FlaskClient):
-    """Requests share the test's app context, so forget the user flask-login cached in ``g``."""
+    """Requests share the test's app context: forget what flask-login and Flask-Babel cached in ``g``."""
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
         return super().open(*args, **kwargs)
 
 

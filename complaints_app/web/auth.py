@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -24,14 +25,14 @@ def _load_user(user_id: str):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
-    repeat = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("new")])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    repeat = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), EqualTo("new")])
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,3 +77,14 @@ def password():
             flash(_("Your password is changed."), "info")
             return redirect(url_for("inbox.index"))
     return render_template("password.html", form=form)
+
+
+@bp.post("/language")
+@login_required
+def language():
+    """Keep the user's choice of language for every page."""
+    choice = request.form.get("language")
+    if choice in ("pl", "en"):
+        current_user.language = choice
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -81,7 +81,7 @@ def _flashes(client) -> str:
 def test_routes_cover_the_app(app, world):
     listed = {path.split("?")[0] for _, path, _, _ in routes(world)}
     rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith(("/api/", "/static", "/vendor"))}
-    generic = {"/", "/login", "/logout", "/password", "/tasks/<task_id>/release"}
+    generic = {"/", "/login", "/logout", "/password", "/language", "/tasks/<task_id>/release"}
     shapes = {p.replace(world["escalated"].reference, "<reference>").replace(world["fresh"].reference, "<reference>")
               .replace(world["investigate"].id, "<task_id>").replace(world["first_contact"].id, "<task_id>")
               .replace(f"/users/{world['admin_id']}", "/users/<int:user_id>").replace("/999999/", "/<int:token_id>/")

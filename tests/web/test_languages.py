@@ -1,0 +1,35 @@
+"""Every page works in Polish and in English: no message without its Polish translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "complaints_app" / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
+METHODS = [("complaints_app/**.py", "python"), ("complaints_app/web/templates/**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+
+
+def test_every_message_has_a_polish_translation():
+    with CATALOG.open("rb") as fh:
+        catalog = read_po(fh)
+    translated = {m.id: m.string for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
+    found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
+             for msg in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)}
+    found.discard("")
+    missing = sorted(m for m in found if m not in translated)
+    assert missing == [], f"add these to {CATALOG.relative_to(ROOT)} (pybabel update, then translate): {missing}"
+
+
+def test_pages_follow_the_browser_and_then_the_users_choice(login, people, web):
+    assert "Zaloguj" in web.get("/login", headers={"Accept-Language": "pl-PL,pl;q=0.9"}).data.decode()
+    assert "Log in" in web.get("/login", headers={"Accept-Language": "en-GB"}).data.decode()
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.get("/inbox", headers={"Accept-Language": "en"}).data.decode()
+    assert "Skrzynka zadań" in page and "Moje zadania" in page
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert "My tasks" in client.get("/inbox").data.decode()
