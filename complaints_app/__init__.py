@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,  # a request; each attachment is checked against its own limit
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -35,6 +35,8 @@ class Settings:
     customer_reply_window: str = field(default="P14D", metadata={"env": "CUSTOMER_REPLY_WINDOW"})
     followup_delay: str = field(default="P7D", metadata={"env": "FOLLOWUP_DELAY"})
     bpmn_path: str = field(default="", metadata={"env": "BPMN_PATH"})
+    # Where attachments are kept (a shared folder when several machines serve the app).
+    attachments_path: str = field(default="", metadata={"env": "ATTACHMENTS_PATH"})
     # Where login attempts are counted: this process's memory by default, Redis to share between processes.
     ratelimit_storage_url: str = field(default="", metadata={"env": "RATELIMIT_STORAGE_URL"})
 
@@ -55,6 +57,7 @@ class Settings:
         values.setdefault("broker_url", f"sqlafast+sqlite:///{instance / 'broker.sqlite'}")
         broker = values["broker_url"]
         values.setdefault("ratelimit_storage_url", broker if broker.startswith("redis") else "memory://")
+        values.setdefault("attachments_path", str(instance / "attachments"))
         values.setdefault("bpmn_path", str(Path(__file__).resolve().parent.parent / "bpmn"))
         if not values.get("secret_key"):
             values["secret_key"] = _instance_secret(instance)

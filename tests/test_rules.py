@@ -58,3 +58,13 @@ def test_the_audit_log_refuses_updates_and_deletes(people, register):
         with pytest.raises(DatabaseError, match="append-only"):
             with db.session.begin_nested():
                 db.session.execute(text(statement), {"c": complaint.id})
+
+
+def test_migrations_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from complaints_app.models import Base
+
+    diffs = compare_metadata(MigrationContext.configure(db.session.connection()), Base.metadata)
+    assert diffs == []

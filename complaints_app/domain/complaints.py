@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -93,3 +93,23 @@ def get_complaint(reference_or_id: str | int) -> Complaint:
     if complaint is None:
         raise NotFound(f"no complaint {reference_or_id}")
     return complaint
+
+
+def find_customers(text: str, limit: int = 10) -> list[Customer]:
+    """Customers whose name, e-mail or phone contains ``text``."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    like = f"%{text}%"
+    return list(db.session.scalars(select(Customer).where(
+        Customer.name.ilike(like) | Customer.email.ilike(like) | Customer.phone.ilike(like))
+        .order_by(Customer.name).limit(limit)))
+
+
+def recent_complaints(customer: Customer, days: int = 30, exclude: int | None = None) -> list[Complaint]:
+    """The customer's complaints of the last ``days`` days (newest first)."""
+    since = utcnow() - timedelta(days=days)
+    query = select(Complaint).where(Complaint.customer_id == customer.id, Complaint.received_at >= since)
+    if exclude is not None:
+        query = query.where(Complaint.id != exclude)
+    return list(db.session.scalars(query.order_by(Complaint.received_at.desc())))

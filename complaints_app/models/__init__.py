@@ -2,13 +2,13 @@
 
 from .audit import AuditEvent, Incident
 from .base import Base
-from .complaints import Customer, Complaint, ReferenceCounter
+from .complaints import Attachment, Customer, Complaint, ReferenceCounter
 from .money import Compensation, Letter
 from .process import DefinitionFile, HumanTask, ProcessDefinition, WorkflowInstance
 from .users import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
 
 __all__ = [
-    "ROLES", "ApiToken", "AuditEvent", "AuthorityLimit", "Base", "Compensation", "Complaint", "Customer",
+    "ROLES", "ApiToken", "Attachment", "AuditEvent", "AuthorityLimit", "Base", "Compensation", "Complaint", "Customer",
     "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "ProcessDefinition",
     "ReferenceCounter", "User", "UserRole", "WorkflowInstance",
 ]

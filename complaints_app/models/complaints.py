@@ -79,3 +79,19 @@ class Complaint(Base):
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
 
     customer: Mapped[Customer] = relationship()
+
+
+class Attachment(Base):
+    """A file sent with a complaint: kept outside the row, named by its SHA-256 (identical files stored once)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (CheckConstraint("size_bytes >= 0", name="size_bytes"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

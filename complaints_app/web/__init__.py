@@ -48,6 +48,7 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _too_many)
+    app.register_error_handler(413, _too_large)
 
 
 def _domain_error(err: DomainError):
@@ -70,6 +71,13 @@ def _csrf_error(err):
 def _too_many(err):
     message = _("Too many attempts: wait a minute and try again.")
     return render_template("error.html", message=message, status=429), 429
+
+
+def _too_large(err):
+    if request.path.startswith("/api/"):
+        return {"error": {"code": "too_large", "message": "the request is larger than 50 MB", "details": {}}}, 413
+    message = _("What you sent is larger than 50 MB: attach smaller files.")
+    return render_template("error.html", message=message, status=413), 413
 
 
 def _locale():

@@ -6,20 +6,29 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import DecimalField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..domain.access import require_role, require_view
-from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
+from ..domain.attachments import add_attachment, open_attachment, read_upload
+from ..domain.complaints import (
+    find_customers,
+    find_or_create_customer,
+    get_complaint,
+    recent_complaints,
+    register_complaint,
+)
+from ..domain.errors import InvalidInput, NotFound
 from ..domain.search import Filters, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
-from ..models import User
+from ..models import Attachment, Customer, User
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
 bp = Blueprint("complaints", __name__)
@@ -56,20 +65,80 @@ class ComplaintForm(FlaskForm):
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @login_required
 def new():
+    """Register a complaint: a new customer or one found by name, e-mail or phone; files attached."""
     require_role(current_user, *REGISTER_ROLES)
+    chosen = _chosen_customer()
     form = ComplaintForm()
-    if form.validate_on_submit():
-        customer = find_or_create_customer(form.customer_name.data.strip(), form.customer_email.data or None,
-                                           form.customer_phone.data or None, form.language.data)
+    if chosen is not None and request.method == "GET":
+        form.customer_name.data, form.customer_email.data = chosen.name, chosen.email
+        form.customer_phone.data, form.language.data = chosen.phone, chosen.language
+    uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
+    if form.validate_on_submit() and upload_error is None:
+        customer = chosen or find_or_create_customer(form.customer_name.data.strip(), form.customer_email.data or None,
+                                                     form.customer_phone.data or None, form.language.data)
         complaint = register_complaint(
             current_user, customer=customer, channel=form.channel.data, category=form.category.data,
             description=form.description.data, product=form.product.data or None,
             claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
             jurisdiction=form.jurisdiction.data, regime=form.regime.data)
+        for upload in uploads:
+            add_attachment(current_user, complaint, upload)
         db.session.commit()
         flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
+        same = [c for c in recent_complaints(customer, exclude=complaint.id)
+                if complaint.product and (c.product or "").strip().lower() == complaint.product.strip().lower()]
+        if same:
+            flash(_("Note: this customer complained about the same product in the last 30 days: %(refs)s.",
+                    refs=", ".join(c.reference for c in same)), "warning")
         return redirect(url_for("complaints.show", reference=complaint.reference))
-    return render_template("complaint_new.html", form=form), 400 if form.errors else 200
+    found = find_customers(request.args.get("find", "")) if request.args.get("find") else []
+    recent = recent_complaints(chosen) if chosen else []
+    return render_template("complaint_new.html", form=form, chosen=chosen, found=found, recent=recent,
+                           find=request.args.get("find", ""), upload_error=upload_error), \
+        400 if form.errors or upload_error else 200
+
+
+def _uploads():
+    """The files sent with the form, read and checked (before anything is registered)."""
+    try:
+        return [read_upload(f.filename, f.stream) for f in request.files.getlist("attachments") if f and f.filename], None
+    except InvalidInput as err:
+        return [], err.message
+
+
+def _chosen_customer():
+    raw = request.values.get("customer_id", "")
+    if not raw:
+        return None
+    customer = db.session.get(Customer, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    if customer is None:
+        raise NotFound(_("No such customer."))
+    return customer
+
+
+@bp.post("/complaints/<reference>/attachments")
+@login_required
+def attach(reference):
+    complaint = get_complaint(reference)
+    require_view(current_user, complaint)
+    uploads, error = _uploads()
+    if error:
+        raise InvalidInput(error)
+    if not uploads:
+        raise InvalidInput(_("Choose a file to attach."))
+    for upload in uploads:
+        add_attachment(current_user, complaint, upload)
+    db.session.commit()
+    flash(_("Attached."), "info")
+    return redirect(url_for("complaints.show", reference=reference))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id):
+    attachment, path = open_attachment(current_user, attachment_id)
+    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.filename, max_age=0)
 
 
 def _filters() -> Filters:
@@ -134,8 +203,11 @@ def show(reference):
     story = complaint_story(complaint)
     ids = [e.actor_id for e in story["history"]] + [t.assignee_id for t in story["tasks"]]
     ids += [c.proposed_by_id for c in story["compensations"]] + [c.approved_by_id for c in story["compensations"]]
-    return render_template("complaint.html", complaint=complaint, story=story,
-                           names=usernames(ids, User.display_name))
+    attachments = list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
+                                          .order_by(Attachment.id)))
+    recent = recent_complaints(complaint.customer, exclude=complaint.id)
+    return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
+                           recent=recent, names=usernames(ids, User.display_name))
 
 
 @bp.get("/complaints/<reference>/diagram")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
+from complaints_app.domain.attachments import add_attachment, read_upload
 from complaints_app.extensions import db
 from tests.conftest import PEOPLE
 
@@ -17,9 +20,10 @@ def world(people, register, open_task, complete):
     complete(people.staff, open_task(escalated), fc_resolved=False, fc_summary="no")
     complete(people.supervisor, open_task(escalated), escalation_approved=True)
     fresh = register(people.staff)
+    attachment = add_attachment(people.staff, escalated, read_upload("note.txt", io.BytesIO(b"hello")))
     db.session.commit()
     return {"escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
-            "first_contact": open_task(fresh), "admin_id": people.admin.id}
+            "first_contact": open_task(fresh), "admin_id": people.admin.id, "attachment": attachment.id}
 
 
 def routes(world):
@@ -40,6 +44,10 @@ def routes(world):
         ("GET", f"/tasks/{first}", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner", "admin"], 404),
         ("POST", f"/tasks/{first}/claim", ["staff", "staff2"], (302, 403, 404)),
         ("POST", f"/tasks/{investigate}/claim", ["investigator", "investigator2"], (302, 403, 404)),
+        ("GET", f"/attachments/{world['attachment']}", ROLES, None),
+        ("POST", f"/complaints/{e}/attachments", ROLES, None),
+        ("POST", f"/complaints/{f}/attachments", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner",
+                                                  "admin"], 404),
         ("GET", "/admin/users", ["admin"], 403),
         ("GET", f"/admin/users/{world['admin_id']}", ["admin"], 403),
         ("GET", "/admin/lanes", ["admin"], 403),
@@ -62,6 +70,7 @@ def test_every_route_for_every_role(role, world, people, login):
     client = login(getattr(people, role))
     for method, path, allowed, refused in routes(world):
         response = client.open(path, method=method)
+        response.close()  # file downloads hold their file open until closed
         if role in allowed or (role == "admin" and path.startswith("/admin") and method == "POST"):
             assert response.status_code in (200, 302, 404 if "999999" in path else 200), (path, role, response.status_code)
             if method == "POST" and "/claim" in path:
@@ -85,5 +94,6 @@ def test_routes_cover_the_app(app, world):
     shapes = {p.replace(world["escalated"].reference, "<reference>").replace(world["fresh"].reference, "<reference>")
               .replace(world["investigate"].id, "<task_id>").replace(world["first_contact"].id, "<task_id>")
               .replace(f"/users/{world['admin_id']}", "/users/<int:user_id>").replace("/999999/", "/<int:token_id>/")
+              .replace(f"/attachments/{world['attachment']}", "/attachments/<int:attachment_id>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
