@@ -33,7 +33,7 @@ def test_staff_to_manager_to_resolution(page, shoot):
     shoot(page, "inbox-staff")
     page.get_by_role("link", name="Register").click()
     page.get_by_label("Customer name").fill("Anna Nowak")
-    page.get_by_label("E-mail").fill("anna.nowak@example.com")
+    page.get_by_label("E-mail", exact=True).fill("anna.nowak@example.com")
     page.get_by_label("Channel").select_option("phone")
     page.get_by_label("Category").select_option("product")
     page.get_by_label("Product or order").fill("Espresso machine EM-200")
