@@ -19,8 +19,8 @@ from .forms import clean_form
 SCOPES = ("mine", "available", "team")
 
 
-def list_tasks(actor: User, scope: str = "mine", limit: int = 100,
-               offset: int = 0) -> list[tuple[HumanTask, Complaint]]:
+def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int = 0, *,
+               priority: str | None = None, overdue: bool = False) -> list[tuple[HumanTask, Complaint]]:
     """Open tasks with their complaints, most urgent first: assigned to me; unassigned for my roles;
     or my teams' (supervisors)."""
     query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
@@ -37,6 +37,10 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100,
             query = query.where(or_(Complaint.team == actor.team, Complaint.team.is_(None)))
     else:
         raise NotFound(f"no task list '{scope}'; use one of {', '.join(SCOPES)}")
+    if priority:
+        query = query.where(Complaint.priority == priority)
+    if overdue:
+        query = query.where(HumanTask.due_at < utcnow())
     order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
     return [tuple(row) for row in db.session.execute(query.order_by(*order).limit(min(limit, 500)).offset(offset))]
 

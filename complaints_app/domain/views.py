@@ -14,6 +14,7 @@ from ..models import (
     Incident,
     Letter,
     User,
+    UserRole,
     WorkflowInstance,
 )
 from .driver import load
@@ -87,3 +88,10 @@ def task_form_data(task: HumanTask) -> dict:
         elif field.get("default") not in (None, ""):
             values[field["id"]] = field["default"]
     return values
+
+
+def eligible_users(task: HumanTask) -> list[User]:
+    """Active people who hold the task's role (managers count as supervisors)."""
+    roles = [task.role, "manager"] if task.role == "supervisor" else [task.role]
+    return list(db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role.in_(roles), User.is_active_user.is_(True)).order_by(User.display_name).distinct()))

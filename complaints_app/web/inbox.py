@@ -16,6 +16,7 @@ from ..models import Compensation, User
 
 bp = Blueprint("inbox", __name__)
 PAGE = 50
+PRIORITIES = ("urgent", "high", "normal", "low")
 
 
 @bp.get("/")
@@ -33,10 +34,13 @@ def index():
         scope = "mine"
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
-    rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE)
+    priority = request.args.get("priority") if request.args.get("priority") in PRIORITIES else None
+    overdue = request.args.get("overdue") == "1"
+    rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE, priority=priority, overdue=overdue)
     names = usernames([task.assignee_id for task, _ in rows], User.display_name)
     return render_template("inbox.html", rows=rows[:PAGE], scope=scope, scopes=scopes, page=page,
-                           has_next=len(rows) > PAGE, names=names)
+                           has_next=len(rows) > PAGE, names=names, priority=priority, overdue=overdue,
+                           priorities=PRIORITIES)
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import tasks as task_ops
+from ..domain.access import require_role
 from ..domain.errors import InvalidInput
-from ..domain.views import complaint_story, task_form_data, usernames
+from ..domain.views import complaint_story, eligible_users, task_form_data, usernames
 from ..extensions import db
 from ..models import Complaint, User
 
@@ -48,6 +49,23 @@ def show(task_id):
             return redirect(url_for("complaints.show", reference=complaint.reference))
     story = complaint_story(complaint)
     names = usernames([e.actor_id for e in story["history"]] + [task.assignee_id], User.display_name)
+    candidates = eligible_users(task) if task.state == "open" and current_user.has_role("supervisor", "admin") else []
     status = 400 if errors else 200
     return render_template("task.html", task=task, complaint=complaint, values=values, errors=errors,
-                           story=story, names=names, title=localized(task.name, task.properties)), status
+                           story=story, names=names, title=localized(task.name, task.properties),
+                           candidates=candidates), status
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id):
+    """A supervisor gives a task to someone who can work it."""
+    require_role(current_user, "supervisor", "admin")
+    raw = request.form.get("assignee", "")
+    assignee = db.session.get(User, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+    if assignee is None:
+        raise InvalidInput(_("Choose who takes the task."))
+    task_ops.reassign(current_user, task_id, assignee)
+    db.session.commit()
+    flash(_("The task now belongs to %(name)s.", name=assignee.display_name), "info")
+    return redirect(url_for("tasks.show", task_id=task_id))

@@ -48,6 +48,7 @@ def routes(world):
         ("POST", f"/complaints/{e}/attachments", ROLES, None),
         ("POST", f"/complaints/{f}/attachments", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner",
                                                   "admin"], 404),
+        ("POST", f"/tasks/{first}/reassign", ["supervisor", "supervisor2", "manager", "admin"], (302, 403, 404)),
         ("GET", "/admin/users", ["admin"], 403),
         ("GET", f"/admin/users/{world['admin_id']}", ["admin"], 403),
         ("GET", "/admin/lanes", ["admin"], 403),

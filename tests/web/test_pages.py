@@ -99,3 +99,28 @@ def test_password_change(login, people):
     client.post("/logout")
     assert client.post("/login", data={"username": people.staff2.username,
                                        "password": "another long one"}).status_code == 302
+
+
+def test_a_supervisor_reassigns_and_filters_the_inbox(login, people, register, open_task):
+    complaint = register(people.staff)
+    task = open_task(complaint)
+    client = login(people.supervisor)
+    page = client.get(f"/tasks/{task.id}").data.decode()
+    assert "Give this task to" in page and people.staff2.display_name in page
+    assert people.investigator.display_name not in page.split("Give this task to")[1]
+    assert client.post(f"/tasks/{task.id}/reassign", data={"assignee": str(people.staff2.id)}).status_code == 302
+    db.session.refresh(task)
+    assert task.assignee_id == people.staff2.id
+    refused = client.post(f"/tasks/{task.id}/reassign", data={"assignee": str(people.investigator.id)})
+    assert refused.status_code == 302
+    db.session.refresh(task)
+    assert task.assignee_id == people.staff2.id
+    staff = login(people.staff)
+    assert "Give this task to" not in staff.get(f"/tasks/{task.id}").data.decode()
+    staff.post(f"/tasks/{task.id}/reassign", data={"assignee": str(people.staff.id)})
+    db.session.refresh(task)
+    assert task.assignee_id == people.staff2.id
+    urgent = login(people.staff2).get("/inbox?scope=mine&priority=urgent").data.decode()
+    assert complaint.reference not in urgent
+    normal = login(people.staff2).get("/inbox?scope=mine&priority=normal").data.decode()
+    assert complaint.reference in normal
