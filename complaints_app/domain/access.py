@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Complaint, HumanTask, User
 from .errors import Forbidden, NotFound
@@ -13,7 +15,7 @@ SEE_ALL = ("admin", "process_owner")
 
 def require_role(actor: User, *roles: str) -> None:
     if actor is None or not actor.has_role(*roles):
-        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+        raise Forbidden(_("this needs one of the roles: %(roles)s", roles=", ".join(roles)))
 
 
 def can_view(actor: User, complaint: Complaint) -> bool:
@@ -37,7 +39,7 @@ def can_view(actor: User, complaint: Complaint) -> bool:
 def require_view(actor: User, complaint: Complaint) -> None:
     if not can_view(actor, complaint):
         # Not 403: whether the complaint exists is itself not theirs to know.
-        raise NotFound(f"no complaint {complaint.reference}")
+        raise NotFound(_("no complaint %(reference)s", reference=complaint.reference))
 
 
 def may_work(actor: User, task: HumanTask) -> str | None:

@@ -14,6 +14,8 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import func, select
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Attachment, Complaint, User
 from .access import require_view
@@ -41,7 +43,7 @@ def _sniff(head: bytes, data: bytes) -> str:
         text = None
     if text is not None and "\x00" not in text:
         return "text/plain"
-    raise InvalidInput("attachments can be PDF, PNG, JPEG or plain text files")
+    raise InvalidInput(_("attachments can be PDF, PNG, JPEG or plain text files"))
 
 
 def _clean_name(filename: str) -> str:
@@ -64,9 +66,9 @@ def read_upload(filename: str, stream: BinaryIO) -> Upload:
     name = _clean_name(filename)
     data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"'{name}' is larger than {MAX_BYTES // 1024 // 1024} MB")
+        raise InvalidInput(_("“%(name)s” is larger than %(size)s MB", name=name, size=MAX_BYTES // 1024 // 1024))
     if not data:
-        raise InvalidInput(f"'{name}' is empty")
+        raise InvalidInput(_("“%(name)s” is empty", name=name))
     return Upload(name, _sniff(data[:16], data), data)
 
 
@@ -75,7 +77,7 @@ def add_attachment(actor: User, complaint: Complaint, upload: Upload) -> Attachm
     require_view(actor, complaint)
     count = db.session.scalar(select(func.count(Attachment.id)).where(Attachment.complaint_id == complaint.id))
     if count >= MAX_PER_COMPLAINT:
-        raise InvalidInput(f"a complaint keeps at most {MAX_PER_COMPLAINT} attachments")
+        raise InvalidInput(_("a complaint keeps at most %(count)s attachments", count=MAX_PER_COMPLAINT))
     data, content_type = upload.data, upload.content_type
     digest = hashlib.sha256(data).hexdigest()
     target = _storage() / digest[:2] / digest
@@ -96,9 +98,9 @@ def add_attachment(actor: User, complaint: Complaint, upload: Upload) -> Attachm
 def open_attachment(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise NotFound(_("no attachment %(id)s", id=attachment_id))
     require_view(actor, db.session.get(Complaint, attachment.complaint_id))
     path = _storage() / attachment.sha256[:2] / attachment.sha256
     if not path.exists():
-        raise NotFound("the attachment's file is missing from the store")
+        raise NotFound(_("the attachment’s file is missing from the store"))
     return attachment, path

@@ -8,6 +8,8 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Complaint, Customer, ReferenceCounter, User
 from ..models.base import utcnow
@@ -91,7 +93,7 @@ def get_complaint(reference_or_id: str | int) -> Complaint:
     else:
         complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference_or_id))
     if complaint is None:
-        raise NotFound(f"no complaint {reference_or_id}")
+        raise NotFound(_("no complaint %(reference)s", reference=reference_or_id))
     return complaint
 
 

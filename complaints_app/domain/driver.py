@@ -12,6 +12,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import AuditEvent, Complaint, HumanTask, Incident, LaneRole, User, WorkflowInstance
 from ..models.base import utcnow
@@ -65,7 +67,7 @@ def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[W
         query = query.with_for_update(of=WorkflowInstance).execution_options(populate_existing=True)
     instance = db.session.scalar(query)
     if instance is None:
-        raise Conflict(f"complaint {complaint.reference} has no process")
+        raise Conflict(_("complaint %(reference)s has no process", reference=complaint.reference))
     definition = instance.definition
     run = runtime().load(definition.cache_key, lambda: definition.spec_json, instance.state,
                          _host(complaint, actor))
@@ -112,7 +114,7 @@ def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: Ste
     try:
         db.session.flush()
     except StaleDataError:
-        raise Conflict("the complaint was changed by someone else at the same time; reload and try again") from None
+        raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again")) from None
 
 
 def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult) -> None:

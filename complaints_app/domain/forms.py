@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from .errors import InvalidInput
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
@@ -22,13 +24,13 @@ _FALSE = {"false", "off", "0", "no"}
 def clean_form(form: list[dict], submitted: dict, current: dict | None = None) -> dict:
     """Return the cleaned values of every field, or raise InvalidInput naming each bad field."""
     if not isinstance(submitted, dict):
-        raise InvalidInput("task data must be an object of field values")
+        raise InvalidInput(_("task data must be an object of field values"))
     current = current or {}
     fields = {f["id"]: f for f in form}
     errors: dict[str, str] = {}
     for key in submitted:
         if key not in fields:
-            errors[key] = "this task has no such field"
+            errors[key] = _("this task has no such field")
     cleaned = {}
     for field_id, field in fields.items():
         rules = field.get("validation") or {}
@@ -42,9 +44,9 @@ def clean_form(form: list[dict], submitted: dict, current: dict | None = None) -
             raw = None
         if raw is None:
             if "required" in rules and field["type"] != "boolean":
-                errors[field_id] = "required"
+                errors[field_id] = _("required")
             elif "required" in rules and field["type"] == "boolean":
-                errors[field_id] = "required: answer yes or no"
+                errors[field_id] = _("required: answer yes or no")
             cleaned[field_id] = None
             continue
         try:
@@ -55,7 +57,7 @@ def clean_form(form: list[dict], submitted: dict, current: dict | None = None) -
             continue
         cleaned[field_id] = value
     if errors:
-        raise InvalidInput("the form has errors", {"fields": errors})
+        raise InvalidInput(_("the form has errors"), {"fields": errors})
     return cleaned
 
 
@@ -63,64 +65,64 @@ def _coerce(field: dict, raw):
     kind = field["type"]
     if kind == "string":
         if not isinstance(raw, str):
-            raise ValueError("must be text")
+            raise ValueError(_("must be text"))
         return raw.strip()
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
             return raw.strip().lower() in _TRUE
-        raise ValueError("must be yes or no")
+        raise ValueError(_("must be yes or no"))
     if kind == "long":
         if isinstance(raw, bool):
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         text = str(raw).strip() if isinstance(raw, (int, str)) else ""
         digits = text[1:] if text.startswith("-") else text
         if not (digits.isascii() and digits.isdigit()) or len(digits) > 15:
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         return int(text)
     if kind == "decimal":
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-            raise ValueError("must be an amount such as 120.50")
+            raise ValueError(_("must be an amount such as 120.50"))
         try:
             amount = Decimal(str(raw).strip().replace(",", "."))
         except InvalidOperation:
-            raise ValueError("must be an amount such as 120.50") from None
+            raise ValueError(_("must be an amount such as 120.50")) from None
         if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-            raise ValueError("must be an amount below 1,000,000,000,000")
+            raise ValueError(_("must be an amount below 1,000,000,000,000"))
         if amount != amount.quantize(Decimal("0.01")):
-            raise ValueError("must be an amount with at most two decimal places")
+            raise ValueError(_("must be an amount with at most two decimal places"))
         return float(amount)
     if kind == "date":
         try:
             return date.fromisoformat(str(raw).strip()).isoformat()
         except ValueError:
-            raise ValueError("must be a date as YYYY-MM-DD") from None
+            raise ValueError(_("must be a date as YYYY-MM-DD")) from None
     if kind == "enum":
         options = [o["id"] for o in field.get("options") or []]
         if raw not in options:
-            raise ValueError(f"must be one of: {', '.join(options)}")
+            raise ValueError(_("must be one of: %(options)s", options=", ".join(options)))
         return raw
-    raise ValueError(f"unsupported field type '{kind}'")
+    raise ValueError(_("unsupported field type “%(kind)s”", kind=kind))
 
 
 def _check(field: dict, rules: dict, value) -> None:
     kind = field["type"]
     if kind == "string":
         if "minlength" in rules and len(value) < int(rules["minlength"]):
-            raise ValueError(f"must be at least {rules['minlength']} characters")
+            raise ValueError(_("must be at least %(count)s characters", count=rules["minlength"]))
         if "maxlength" in rules and len(value) > int(rules["maxlength"]):
-            raise ValueError(f"must be at most {rules['maxlength']} characters")
+            raise ValueError(_("must be at most %(count)s characters", count=rules["maxlength"]))
     if kind in ("long", "decimal"):
         if rules.get("min") not in (None, "") and Decimal(str(value)) < Decimal(rules["min"]):
-            raise ValueError(f"must be at least {rules['min']}")
+            raise ValueError(_("must be at least %(value)s", value=rules["min"]))
         if rules.get("max") not in (None, "") and Decimal(str(value)) > Decimal(rules["max"]):
-            raise ValueError(f"must be at most {rules['max']}")
+            raise ValueError(_("must be at most %(value)s", value=rules["max"]))
     if kind == "date":
         if rules.get("min") and value < rules["min"]:
-            raise ValueError(f"must be on or after {rules['min']}")
+            raise ValueError(_("must be on or after %(value)s", value=rules["min"]))
         if rules.get("max") and value > rules["max"]:
-            raise ValueError(f"must be on or before {rules['max']}")
+            raise ValueError(_("must be on or before %(value)s", value=rules["max"]))
 
 
 def check_form_definition(element_id: str, form: list[dict]) -> list[dict]:

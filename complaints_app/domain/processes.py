@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
 from ..workflow import DefinitionError, ProcessRuntime
@@ -91,5 +93,5 @@ def latest_definition(process_id: str = "complaint") -> ProcessDefinition:
         select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
         .order_by(ProcessDefinition.version.desc()).limit(1))
     if definition is None:
-        raise NotFound(f"no version of process '{process_id}' is deployed; run 'complaints init' or deploy one")
+        raise NotFound(_("no version of process “%(process)s” is deployed; run “complaints init” or deploy one", process=process_id))
     return definition

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
 from ..models.base import utcnow
@@ -36,7 +38,7 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int =
         if actor.team and not actor.has_role("admin", "process_owner"):
             query = query.where(or_(Complaint.team == actor.team, Complaint.team.is_(None)))
     else:
-        raise NotFound(f"no task list '{scope}'; use one of {', '.join(SCOPES)}")
+        raise NotFound(_("no task list “%(scope)s”; use one of %(scopes)s", scope=scope, scopes=", ".join(SCOPES)))
     if priority:
         query = query.where(Complaint.priority == priority)
     if overdue:
@@ -48,7 +50,7 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int =
 def get_task(actor: User, task_id: str) -> HumanTask:
     task = db.session.get(HumanTask, task_id)
     if task is None:
-        raise NotFound(f"no task {task_id}")
+        raise NotFound(_("no task %(id)s", id=task_id))
     require_view(actor, db.session.get(Complaint, task.complaint_id))
     return task
 
@@ -60,13 +62,13 @@ def _open_task(actor: User, task_id: str, lock: bool = False) -> tuple[HumanTask
         query = query.with_for_update(of=HumanTask).execution_options(populate_existing=True)
     row = db.session.execute(query).first()
     if row is None:
-        raise NotFound(f"no task {task_id}")
+        raise NotFound(_("no task %(id)s", id=task_id))
     task, complaint = row
     require_view(actor, complaint)
     if complaint.status in CLOSED_STATUSES:
-        raise Conflict(f"complaint {complaint.reference} is {complaint.status}; its tasks are closed")
+        raise Conflict(_("complaint %(reference)s is %(status)s; its tasks are closed", reference=complaint.reference, status=complaint.status))
     if task.state != "open":
-        raise Conflict(f"task '{task.name}' is already {task.state}")
+        raise Conflict(_("task “%(task)s” is already %(state)s", task=task.name, state=task.state))
     return task, complaint
 
 
@@ -86,7 +88,7 @@ def claim(actor: User, task_id: str) -> HumanTask:
 def unclaim(actor: User, task_id: str) -> HumanTask:
     task, complaint = _open_task(actor, task_id, lock=True)
     if task.assignee_id != actor.id and not actor.has_role("supervisor", "admin"):
-        raise Forbidden("only the assignee or a supervisor can release this task")
+        raise Forbidden(_("only the assignee or a supervisor can release this task"))
     task.assignee_id = None
     audit(complaint, "task_unclaimed", actor, element_id=task.element_id, element_name=task.name, task_id=task.id)
     db.session.flush()
@@ -97,7 +99,7 @@ def reassign(actor: User, task_id: str, assignee: User) -> HumanTask:
     require_role(actor, "supervisor", "admin")
     task, complaint = _open_task(actor, task_id, lock=True)
     if not assignee.is_active or not assignee.has_role(task.role or ""):
-        raise Conflict(f"{assignee.username} cannot work this task (needs role {task.role})")
+        raise Conflict(_("%(name)s cannot work this task (it needs the role %(role)s)", name=assignee.username, role=task.role))
     task.assignee_id = assignee.id
     audit(complaint, "task_reassigned", actor, element_id=task.element_id, element_name=task.name,
           task_id=task.id, data={"assignee": assignee.username})
@@ -116,11 +118,11 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
         # After the row lock someone may have completed it (SQLite's BEGIN IMMEDIATE already serialises).
         db.session.refresh(task)
         if task.state != "open":
-            raise Conflict(f"task '{task.name}' is already {task.state}")
+            raise Conflict(_("task “%(task)s” is already %(state)s", task=task.name, state=task.state))
     try:
         current = run.task_data(task.id)
     except TaskNotOpen:
-        raise Conflict(f"task '{task.name}' is no longer open") from None
+        raise Conflict(_("task “%(task)s” is no longer open", task=task.name)) from None
     values = clean_form(task.form, submitted, current)
     _check_rules(actor, complaint, task, {**current, **values})
     result = run.complete(task.id, values)
@@ -142,21 +144,21 @@ def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict)
     if role_var:
         role = data.get(role_var)
         if not role or not actor.has_role(role):
-            raise Forbidden(f"this decision needs the role {role}")
+            raise Forbidden(_("this decision needs the role %(role)s", role=role))
     amount_var = props.get("authority_amount_var")
     if amount_var:
         currency = data.get(props.get("authority_currency_var") or "currency") or complaint.currency
         amount = Decimal(str(data.get(amount_var) or 0))
         limit = actor.limit_for(currency)
         if limit is None or amount > limit:
-            have = f"{limit} {currency}" if limit is not None else f"no limit in {currency}"
-            raise Forbidden(f"{amount} {currency} is above your authority limit ({have})")
+            have = f"{limit} {currency}" if limit is not None else _("no limit in %(currency)s", currency=currency)
+            raise Forbidden(_("%(amount)s %(currency)s is above your authority limit (%(limit)s)", amount=amount, currency=currency, limit=have))
     for element_id in filter(None, (props.get("four_eyes_with") or "").split(",")):
         last = db.session.scalar(select(HumanTask.completed_by_id).where(
             HumanTask.complaint_id == complaint.id, HumanTask.element_id == element_id.strip(),
             HumanTask.state == "completed").order_by(HumanTask.completed_at.desc()).limit(1))
         if last == actor.id:
-            raise Forbidden("four eyes: you proposed this, someone else must decide it")
+            raise Forbidden(_("four eyes: you proposed this, someone else must decide it"))
 
 
 def fire_timers(complaint_id: int, now: datetime | None = None) -> bool:
@@ -189,9 +191,9 @@ def retry_incident(actor: User, incident_id: int) -> Incident:
     require_role(actor, "admin", "process_owner", "supervisor")
     incident = db.session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"no incident {incident_id}")
+        raise NotFound(_("no incident %(id)s", id=incident_id))
     if incident.resolved_at is not None:
-        raise Conflict(f"incident {incident_id} is already resolved")
+        raise Conflict(_("incident %(id)s is already resolved", id=incident_id))
     complaint = db.session.get(Complaint, incident.complaint_id)
     require_view(actor, complaint)
     instance, run = load(complaint, actor)

@@ -9,6 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import ROLES, ApiToken, AuditEvent, AuthorityLimit, LaneRole, User, UserRole
 from ..models.base import utcnow
@@ -23,11 +25,11 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
                 limits: dict[str, Decimal] | None = None) -> User:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise InvalidInput(f"unknown roles: {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+        raise InvalidInput(_("unknown roles: %(unknown)s; roles are %(roles)s", unknown=", ".join(unknown), roles=", ".join(ROLES)))
     if len(password) < 8:
-        raise InvalidInput("the password needs at least 8 characters")
+        raise InvalidInput(_("the password needs at least 8 characters"))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username} exists already")
+        raise Conflict(_("user %(name)s exists already", name=username))
     user = User(username=username, display_name=display_name or username, email=email, team=team,
                 language=language, password_hash=generate_password_hash(password),
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))],
@@ -40,7 +42,7 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
 def get_user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user {username}")
+        raise NotFound(_("no user %(name)s", name=username))
     return user
 
 
@@ -77,7 +79,7 @@ def seed_lane_roles() -> None:
 def set_lane_role(lane: str, role: str) -> LaneRole:
     """Map a diagram lane to the role that works its tasks (new tasks use it)."""
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role}; roles are {', '.join(ROLES)}")
+        raise InvalidInput(_("unknown role %(role)s; roles are %(roles)s", role=role, roles=", ".join(ROLES)))
     row = db.session.get(LaneRole, lane) or LaneRole(lane=lane)
     row.role = role
     db.session.add(row)
@@ -103,9 +105,9 @@ def authenticate(username: str, password: str) -> User | None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise InvalidInput("the current password is not right", {"fields": {"current": "not right"}})
+        raise InvalidInput(_("the current password is not right"), {"fields": {"current": _("not right")}})
     if len(new) < 8:
-        raise InvalidInput("the new password needs at least 8 characters", {"fields": {"new": "too short"}})
+        raise InvalidInput(_("the new password needs at least 8 characters"), {"fields": {"new": _("too short")}})
     user.password_hash = generate_password_hash(new)
     db.session.flush()
 
@@ -114,14 +116,14 @@ def update_user(actor: User, user: User, *, roles: list[str], team: str | None, 
                 limits: dict[str, Decimal], active: bool) -> User:
     """Change what a person may do (admins only); an admin cannot lock themselves out."""
     if not actor.has_role("admin"):
-        raise Forbidden("only administrators change users")
+        raise Forbidden(_("only administrators change users"))
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise InvalidInput(f"unknown roles: {', '.join(unknown)}")
+        raise InvalidInput(_("unknown roles: %(unknown)s", unknown=", ".join(unknown)))
     if user.id == actor.id and ("admin" not in roles or not active):
-        raise Conflict("you cannot remove your own administrator role or deactivate yourself")
+        raise Conflict(_("you cannot remove your own administrator role or deactivate yourself"))
     if any(amount < 0 for amount in limits.values()):
-        raise InvalidInput("authority limits cannot be negative")
+        raise InvalidInput(_("authority limits cannot be negative"))
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     user.team = team or None
     user.language = language
@@ -140,9 +142,9 @@ def update_user(actor: User, user: User, *, roles: list[str], team: str | None, 
 def revoke_token(actor: User, token_id: int) -> ApiToken:
     row = db.session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound(f"no token {token_id}")
+        raise NotFound(_("no token %(id)s", id=token_id))
     if not (actor.has_role("admin") or row.user_id == actor.id):
-        raise Forbidden("only administrators revoke other people's tokens")
+        raise Forbidden(_("only administrators revoke other people’s tokens"))
     row.revoked_at = utcnow()
     db.session.flush()
     return row

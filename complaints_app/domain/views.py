@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -51,12 +53,12 @@ def diagram_position(complaint: Complaint) -> dict:
     """The complaint's diagram (its own version) with the elements passed and those waiting now."""
     instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
     if instance is None:
-        raise NotFound(f"complaint {complaint.reference} has no process")
+        raise NotFound(_("complaint %(reference)s has no process", reference=complaint.reference))
     files = list(db.session.scalars(select(DefinitionFile).where(
         DefinitionFile.definition_id == instance.definition_id, DefinitionFile.filename.like("%.bpmn"))))
     process_file = next((f for f in files if b'id="complaint"' in f.content), files[0] if files else None)
     if process_file is None:
-        raise NotFound("the process diagram is missing")
+        raise NotFound(_("the process diagram is missing"))
     rows = db.session.execute(select(AuditEvent.kind, AuditEvent.element_id, AuditEvent.task_id).where(
         AuditEvent.complaint_id == complaint.id, AuditEvent.kind.in_(
             ["element_entered", "element_left", "element_cancelled"]))).all()

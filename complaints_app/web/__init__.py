@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
@@ -81,6 +81,8 @@ def _too_large(err):
 
 
 def _locale():
+    if not has_request_context():  # the CLI, Celery tasks: messages in English
+        return "en"
     if current_user.is_authenticated and current_user.language in ("pl", "en"):
         return current_user.language
     return request.accept_languages.best_match(["en", "pl"]) or "en"

@@ -33,3 +33,14 @@ def test_pages_follow_the_browser_and_then_the_users_choice(login, people, web):
     assert "Skrzynka zadań" in page and "Moje zadania" in page
     client.post("/language", data={"language": "en", "next": "/inbox"})
     assert "My tasks" in client.get("/inbox").data.decode()
+
+
+def test_errors_speak_the_users_language(login, people, register, open_task):
+    complaint = register(people.staff)
+    task = open_task(complaint)
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.post(f"/tasks/{task.id}", data={"fc_resolved": "maybe", "fc_summary": ""}).data.decode()
+    assert "musi być „tak” lub „nie”" in page and "pole wymagane" in page
+    assert "Pierwszy kontakt" in page  # the task's name as the diagram gives it in Polish
+    client.post("/language", data={"language": "en", "next": "/inbox"})
