@@ -68,10 +68,12 @@ def page(browser, live_server):
 
 
 @pytest.fixture
-def shoot():
+def shoot(request):
+    """Save a screenshot of the page as it is now: screenshots/<test>-<nn>-<name>.png."""
     SCREENSHOTS.mkdir(exist_ok=True)
     counter = iter(range(1, 1000))
+    prefix = request.node.name.removeprefix("test_")[:40]
 
     def take(page, name: str) -> None:
-        page.screenshot(path=str(SCREENSHOTS / f"{next(counter):02d}-{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{next(counter):02d}-{name}.png"), full_page=True)
     return take

@@ -116,3 +116,25 @@ def test_staff_to_manager_to_resolution(page, shoot):
     expect(diagram.locator(".djs-element.active")).to_have_count(1)
     shoot(page, "resolved-with-diagram")
     assert page.console_errors == []
+
+
+def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="pl-PL",
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        expect(page.get_by_role("button", name="Zaloguj")).to_be_visible()  # the browser asks for Polish
+        page.keyboard.type("sara")  # the username field has the focus
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Inbox")).to_be_visible()  # then Sara's own choice
+        for path, name in (("/inbox?scope=available", "phone-inbox"), ("/complaints", "phone-complaints"),
+                           ("/complaints/new", "phone-register")):
+            page.goto(path)
+            shoot(page, name)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+    finally:
+        context.close()
