@@ -126,35 +126,42 @@ with app.app_context():
         assert _open_task(ids["complaint"]).name == "Approve escalation"
 
 
+def race(app, user_ids: list[int], operation) -> list[str]:
+    """Run ``operation(user)`` for each user in its own thread, released together; "won" or "refused"."""
+    barrier = threading.Barrier(len(user_ids))
+    outcomes: list[str] = []
+
+    def attempt(user_id: int):
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                operation(user)
+                db.session.commit()
+                outcomes.append("won")
+            except (Conflict, Forbidden):
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in user_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return sorted(outcomes)
+
+
 @pytest.mark.postgresql
 def test_a_task_completed_twice_at_once_has_exactly_one_winner(own):
     app, ids, env = own
     with app.app_context():
         task_id = _open_task(ids["complaint"]).id
         db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def attempt(summary: str):
-        with app.app_context():
-            staff = db.session.get(User, ids["staff"])
-            barrier.wait()
-            try:
-                complete_task(staff, task_id, {"fc_resolved": False, "fc_summary": summary})
-                db.session.commit()
-                outcomes.append("won")
-            except Conflict as err:
-                db.session.rollback()
-                outcomes.append(f"conflict: {err.message}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(s,)) for s in ("first", "second")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
+    outcomes = race(app, [ids["staff"], ids["staff"]],
+                    lambda user: complete_task(user, task_id, {"fc_resolved": False, "fc_summary": "done"}))
+    assert outcomes == ["refused", "won"]
     with app.app_context():
         completed = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "task_completed"))
@@ -172,29 +179,7 @@ def test_two_people_claiming_at_once_one_gets_the_task(own):
         people_ids = [ids["staff"], other.id]
         task_id = _open_task(ids["complaint"]).id
         db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def attempt(user_id: int):
-        with app.app_context():
-            user = db.session.get(User, user_id)
-            barrier.wait()
-            try:
-                claim(user, task_id)
-                db.session.commit()
-                outcomes.append("won")
-            except (Conflict, Forbidden):
-                db.session.rollback()
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(u,)) for u in people_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(outcomes) == ["refused", "won"]
+    assert race(app, people_ids, lambda user: claim(user, task_id)) == ["refused", "won"]
     with app.app_context():
         claims = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "task_claimed"))
