@@ -51,7 +51,7 @@ def finish_after_resolution(people, complaint, open_task, complete, payout=False
 def escalate(people, complaint, open_task, complete):
     complete(people.staff, open_task(complaint, "First contact"), fc_resolved=False,
              fc_summary="Customer wants a refund; not possible at the desk")
-    complete(people.supervisor, open_task(complaint, "Approve escalation"), escalation_approved=True)
+    complete(people.supervisor, open_task(complaint, "Approve escalation"), escalation_approved=True, escalation_comment="Needs the customer centre")
     db.session.refresh(complaint)
     assert complaint.status == "escalated"
 
@@ -114,7 +114,7 @@ def test_upheld_within_supervisor_limit_is_paid(people, register, open_task, com
     adjust = open_task(complaint, "Adjust compensation")
     complete(people.investigator, adjust, compensation_amount="380.50", compensation_note="Minus shipping")
     approve = open_task(complaint, "Approve compensation")
-    complete(people.supervisor, approve, compensation_approved=True)
+    complete(people.supervisor, approve, compensation_approved=True, approval_comment="Within policy")
     compensation = db.session.scalar(select(Compensation).where(Compensation.complaint_id == complaint.id))
     assert (compensation.status, compensation.proposed_amount) == ("approved", Decimal("380.50"))
     assert compensation.proposed_by_id == people.investigator.id
@@ -132,10 +132,11 @@ def test_above_supervisor_limit_needs_a_manager(people, register, open_task, com
     complete(people.investigator, open_task(complaint, "Adjust compensation"), compensation_amount=4800)
     approve = open_task(complaint, "Approve compensation")
     with pytest.raises(Forbidden, match="manager"):
-        task_ops.complete_task(people.supervisor, approve.id, {"compensation_approved": True})
+        task_ops.complete_task(people.supervisor, approve.id, {"compensation_approved": True,
+                                                               "approval_comment": "ok"})
     db.session.rollback()
     assert open_task(complaint, "Approve compensation").state == "open"
-    complete(people.manager, approve, compensation_approved=True)
+    complete(people.manager, approve, compensation_approved=True, approval_comment="Within policy")
     assert complaint.status == "awaiting_customer"
 
 
@@ -148,9 +149,9 @@ def test_authority_limit_is_personal(people, make_user, register, open_task, com
     complete(people.investigator, open_task(complaint, "Adjust compensation"), compensation_amount=400)
     approve = open_task(complaint, "Approve compensation")
     with pytest.raises(Forbidden, match="authority limit"):
-        task_ops.complete_task(junior, approve.id, {"compensation_approved": True})
+        task_ops.complete_task(junior, approve.id, {"compensation_approved": True, "approval_comment": "ok"})
     db.session.rollback()
-    complete(people.supervisor, approve, compensation_approved=True)
+    complete(people.supervisor, approve, compensation_approved=True, approval_comment="Within policy")
 
 
 def test_four_eyes_the_proposer_never_approves(people, make_user, register, open_task, complete):
@@ -161,9 +162,9 @@ def test_four_eyes_the_proposer_never_approves(people, make_user, register, open
     complete(both, open_task(complaint, "Adjust compensation"), compensation_amount=400)
     approve = open_task(complaint, "Approve compensation")
     with pytest.raises(Forbidden, match="four eyes"):
-        task_ops.complete_task(both, approve.id, {"compensation_approved": True})
+        task_ops.complete_task(both, approve.id, {"compensation_approved": True, "approval_comment": "ok"})
     db.session.rollback()
-    complete(people.supervisor, approve, compensation_approved=True)
+    complete(people.supervisor, approve, compensation_approved=True, approval_comment="Within policy")
 
 
 def test_refused_compensation_goes_back_to_the_investigator(people, register, open_task, complete):
@@ -175,7 +176,7 @@ def test_refused_compensation_goes_back_to_the_investigator(people, register, op
     complete(people.supervisor, open_task(complaint, "Approve compensation"), compensation_approved=False,
              approval_comment="Too much")
     complete(people.investigator, open_task(complaint, "Adjust compensation"), compensation_amount=150)
-    complete(people.supervisor2, open_task(complaint, "Approve compensation"), compensation_approved=True)
+    complete(people.supervisor2, open_task(complaint, "Approve compensation"), compensation_approved=True, approval_comment="Within policy")
     amounts = [(c.status, c.proposed_amount) for c in db.session.scalars(
         select(Compensation).where(Compensation.complaint_id == complaint.id).order_by(Compensation.id))]
     assert amounts == [("rejected", Decimal("900.00")), ("approved", Decimal("150.00"))]

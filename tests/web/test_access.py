@@ -18,7 +18,7 @@ def world(people, register, open_task, complete):
     """A complaint waiting for the customer centre's investigation, and one at first contact."""
     escalated = register(people.staff)
     complete(people.staff, open_task(escalated), fc_resolved=False, fc_summary="no")
-    complete(people.supervisor, open_task(escalated), escalation_approved=True)
+    complete(people.supervisor, open_task(escalated), escalation_approved=True, escalation_comment="Go")
     fresh = register(people.staff)
     attachment = add_attachment(people.staff, escalated, read_upload("note.txt", io.BytesIO(b"hello")))
     db.session.commit()
