@@ -182,3 +182,8 @@ def test_received_at_needs_a_zone_and_a_past(client, auth, people, received_at):
                            headers=auth(people.staff))
     assert response.status_code == 400
     assert "received_at" in response.json["error"]["details"]["fields"]
+
+
+def test_process_owners_read_but_do_not_register(client, auth, people):
+    response = client.post("/api/v1/complaints", json=COMPLAINT, headers=auth(people.owner))
+    assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 
 from flask_babel import gettext as _
 
@@ -21,8 +21,17 @@ from .forms import clean_form
 SCOPES = ("mine", "available", "team")
 
 
+SORTS = {
+    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
+    "oldest": (HumanTask.created_at,),
+    "newest": (HumanTask.created_at.desc(),),
+    "priority": (case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Complaint.priority, else_=4),
+                 HumanTask.due_at.is_(None), HumanTask.due_at),
+}
+
+
 def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int = 0, *,
-               priority: str | None = None, overdue: bool = False) -> list[tuple[HumanTask, Complaint]]:
+               priority: str | None = None, overdue: bool = False, sort: str = "due") -> list[tuple[HumanTask, Complaint]]:
     """Open tasks with their complaints, most urgent first: assigned to me; unassigned for my roles;
     or my teams' (supervisors)."""
     query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
@@ -43,7 +52,7 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int =
         query = query.where(Complaint.priority == priority)
     if overdue:
         query = query.where(HumanTask.due_at < utcnow())
-    order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    order = SORTS.get(sort, SORTS["due"])
     return [tuple(row) for row in db.session.execute(query.order_by(*order).limit(min(limit, 500)).offset(offset))]
 
 

@@ -36,11 +36,13 @@ def index():
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
     priority = request.args.get("priority") if request.args.get("priority") in PRIORITIES else None
     overdue = request.args.get("overdue") == "1"
-    rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE, priority=priority, overdue=overdue)
+    sort = request.args.get("sort") if request.args.get("sort") in task_ops.SORTS else "due"
+    rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE, priority=priority,
+                               overdue=overdue, sort=sort)
     names = usernames([task.assignee_id for task, _ in rows], User.display_name)
     return render_template("inbox.html", rows=rows[:PAGE], scope=scope, scopes=scopes, page=page,
                            has_next=len(rows) > PAGE, names=names, priority=priority, overdue=overdue,
-                           priorities=PRIORITIES)
+                           priorities=PRIORITIES, sort=sort)
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -98,3 +98,41 @@ def test_routes_cover_the_app(app, world):
               .replace(f"/attachments/{world['attachment']}", "/attachments/<int:attachment_id>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
+
+
+def api_routes(world):
+    e, f = world["escalated"].reference, world["fresh"].reference
+    investigate, first = world["investigate"].id, world["first_contact"].id
+    everyone_but_cc = ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner", "admin"]
+    return [
+        ("GET", "/api/v1/tasks", ROLES, None),
+        ("GET", "/api/v1/tasks?scope=team", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
+        ("GET", f"/api/v1/complaints/{e}", ROLES, None),
+        ("GET", f"/api/v1/complaints/{f}", everyone_but_cc, 404),
+        ("GET", f"/api/v1/tasks/{investigate}", ROLES, None),
+        ("GET", f"/api/v1/tasks/{first}", everyone_but_cc, 404),
+        ("POST", f"/api/v1/tasks/{first}/claim", ["staff", "staff2"], (403, 404)),
+        ("POST", f"/api/v1/tasks/{investigate}/claim", ["investigator", "investigator2"], (403, 404)),
+        ("POST", f"/api/v1/tasks/{first}/complete", [], (400, 403, 404)),
+        ("POST", "/api/v1/complaints", [], (400, 403)),
+        ("POST", "/api/v1/incidents/999999/retry", [], (403, 404)),
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_api_route_for_every_role(role, world, people, client):
+    from complaints_app.domain.users import create_token
+
+    token = create_token(getattr(people, role), "access test")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path, allowed, refused in api_routes(world):
+        assert client.open(path, method=method).status_code == 401, path
+        response = client.open(path, method=method, headers=headers, json={} if method == "POST" else None)
+        if role in allowed:
+            assert response.status_code == 200, (path, role, response.status_code, response.json)
+            if path.endswith("/claim"):
+                client.post(path.replace("/claim", "/unclaim"), headers=headers)
+        else:
+            expected = refused if isinstance(refused, tuple) else (refused,)
+            assert response.status_code in expected, (path, role, response.status_code, response.json)

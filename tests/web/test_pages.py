@@ -124,3 +124,37 @@ def test_a_supervisor_reassigns_and_filters_the_inbox(login, people, register, o
     assert complaint.reference not in urgent
     normal = login(people.staff2).get("/inbox?scope=mine&priority=normal").data.decode()
     assert complaint.reference in normal
+
+
+def test_the_inbox_orders_by_priority_or_age(login, people, register):
+    low = register(people.staff, claimed_amount=None)
+    high = register(people.staff, claimed_amount=5000)
+    client = login(people.staff)
+    page = client.get("/inbox?scope=available&sort=priority").data.decode()
+    assert page.index(high.reference) < page.index(low.reference)
+    page = client.get("/inbox?scope=available&sort=newest").data.decode()
+    assert page.index(high.reference) < page.index(low.reference)
+    page = client.get("/inbox?scope=available&sort=oldest").data.decode()
+    assert page.index(low.reference) < page.index(high.reference)
+
+
+def test_a_task_added_to_the_diagram_gets_its_page(login, people, register, open_task, complete):
+    from pathlib import Path
+
+    from complaints_app.domain import processes
+
+    variant = Path(__file__).resolve().parents[1] / "data" / "variant"
+    processes.deploy(processes.read_files([variant]), people.owner, "adds a quality review")
+    db.session.commit()
+    complaint = register(people.staff)
+    complete(people.staff, open_task(complaint), fc_resolved=False, fc_summary="no")
+    complete(people.supervisor, open_task(complaint), escalation_approved=True, escalation_comment="go")
+    complete(people.investigator, open_task(complaint), root_cause="policy", decision="rejected",
+             decision_reasons="Not covered")
+    review = open_task(complaint, "Quality review")
+    client = login(people.supervisor)
+    page = client.get(f"/tasks/{review.id}").data.decode()
+    assert "<h1>Quality review</h1>" in page and 'name="qr_ok"' in page and 'name="qr_note"' in page
+    assert client.post(f"/tasks/{review.id}", data={"qr_ok": "true", "qr_note": "Fine"}).status_code == 302
+    db.session.refresh(review)
+    assert review.state == "completed"
