@@ -24,10 +24,10 @@ def init_web(app: Flask) -> None:
     """Register the pages, CSRF, the login rate limit, languages and security headers."""
     csrf.init_app(app)
     limiter.init_app(app)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw")  # how pages show and read times
     babel.init_app(app, locale_selector=_locale)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Warsaw")
     app.jinja_env.globals.update(
         get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
         format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow)

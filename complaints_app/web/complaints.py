@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DecimalField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..domain.access import require_role, require_view
@@ -29,6 +39,7 @@ from ..domain.search import Filters, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..models import Attachment, Customer, User
+from ..models.base import utcnow
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
 bp = Blueprint("complaints", __name__)
@@ -53,13 +64,25 @@ class ComplaintForm(FlaskForm):
     language = SelectField(_l("Customer's language"), choices=_choices(LANGUAGES))
     jurisdiction = SelectField(_l("Jurisdiction"), choices=_choices(JURISDICTIONS))
     regime = SelectField(_l("Regime"), choices=_choices(REGIMES))
+    received_at = DateTimeLocalField(_l("Received (local time; empty for now)"), validators=[Optional()],
+                                     format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         if not self.customer_email.data and not self.customer_phone.data:
             self.customer_phone.errors.append(_("Give the customer's e-mail or phone."))
-            return False
+            ok = False
+        if self.received_at.data and self.received_utc() > utcnow() + timedelta(minutes=5):
+            self.received_at.errors.append(_("A complaint cannot be received in the future."))
+            ok = False
         return ok
+
+    def received_utc(self):
+        """The receipt time typed in the office's time zone, in UTC (now when left empty)."""
+        if not self.received_at.data:
+            return None
+        zone = ZoneInfo(str(get_timezone()))  # zoneinfo: pytz zones must not go into replace()
+        return self.received_at.data.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -80,7 +103,7 @@ def new():
             current_user, customer=customer, channel=form.channel.data, category=form.category.data,
             description=form.description.data, product=form.product.data or None,
             claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
-            jurisdiction=form.jurisdiction.data, regime=form.regime.data)
+            jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc())
         for upload in uploads:
             add_attachment(current_user, complaint, upload)
         db.session.commit()

@@ -158,3 +158,19 @@ def test_a_task_added_to_the_diagram_gets_its_page(login, people, register, open
     assert client.post(f"/tasks/{review.id}", data={"qr_ok": "true", "qr_note": "Fine"}).status_code == 302
     db.session.refresh(review)
     assert review.state == "completed"
+
+
+def test_a_letter_received_earlier_keeps_its_receipt_time(login, people):
+    client = login(people.staff)
+    response = client.post("/complaints/new", data={**_FORM, "received_at": "2026-11-02T09:30"})
+    assert response.status_code == 302
+    reference = response.headers["Location"].rsplit("/", 1)[1]
+    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    assert complaint.received_at.isoformat() == "2026-11-02T08:30:00+00:00"  # Warsaw is UTC+1 in November
+    future = client.post("/complaints/new", data={**_FORM, "received_at": "2999-01-01T10:00"})
+    assert future.status_code == 400 and b'id="received_at-error"' in future.data
+
+
+_FORM = {"customer_name": "Ola", "customer_phone": "+48 600 100 200", "channel": "letter", "category": "billing",
+         "description": "Charged twice", "claimed_amount": "59.90", "currency": "PLN", "language": "pl",
+         "jurisdiction": "PL", "regime": "consumer"}
