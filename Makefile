@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install browser clean
+.PHONY: run test install letters-deps browser clean
 
 $(BIN)/.installed: pyproject.toml package.json $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,16 @@ $(BIN)/.installed: pyproject.toml package.json $(wildcard complaints_app/transla
 
 install: $(BIN)/.installed
 
+# What WeasyPrint needs to render letters (with fonts for Polish and Ukrainian), from Debian.
+LETTER_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+letters-deps:
+	@dpkg -s $(LETTER_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $(LETTER_PACKAGES))
+
 # The browser the end-to-end tests drive: Debian's Chromium (Playwright never downloads one).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-run: install
+run: install letters-deps
 	$(BIN)/complaints init --demo
 	@echo
 	@echo "Complaints is starting at http://127.0.0.1:5000 (API: /api/v1/openapi.json)"
@@ -29,7 +34,7 @@ run: install
 	@echo
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
-test: install browser
+test: install letters-deps browser
 	$(BIN)/python -m pytest
 
 clean:

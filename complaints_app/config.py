@@ -37,6 +37,13 @@ class Settings:
     bpmn_path: str = field(default="", metadata={"env": "BPMN_PATH"})
     # Where attachments are kept (a shared folder when several machines serve the app).
     attachments_path: str = field(default="", metadata={"env": "ATTACHMENTS_PATH"})
+    # Letter templates and where rendered PDFs are kept (by content hash).
+    letters_path: str = field(default="", metadata={"env": "LETTERS_PATH"})
+    letters_store: str = field(default="", metadata={"env": "LETTERS_STORE"})
+    company_name: str = field(default="Example Retail Sp. z o.o.", metadata={"env": "COMPANY_NAME"})
+    company_address: str = field(default="ul. Prosta 1, 00-001 Warszawa", metadata={"env": "COMPANY_ADDRESS"})
+    company_email: str = field(default="reklamacje@example.com", metadata={"env": "COMPANY_EMAIL"})
+    company_phone: str = field(default="+48 22 000 00 00", metadata={"env": "COMPANY_PHONE"})
     # Where login attempts are counted: this process's memory by default, Redis to share between processes.
     ratelimit_storage_url: str = field(default="", metadata={"env": "RATELIMIT_STORAGE_URL"})
 
@@ -58,6 +65,8 @@ class Settings:
         broker = values["broker_url"]
         values.setdefault("ratelimit_storage_url", broker if broker.startswith("redis") else "memory://")
         values.setdefault("attachments_path", str(instance / "attachments"))
+        values.setdefault("letters_store", str(instance / "letters"))
+        values.setdefault("letters_path", str(Path(__file__).resolve().parent.parent / "letters"))
         values.setdefault("bpmn_path", str(Path(__file__).resolve().parent.parent / "bpmn"))
         if not values.get("secret_key"):
             values["secret_key"] = _instance_secret(instance)

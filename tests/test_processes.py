@@ -22,7 +22,7 @@ from complaints_app.domain.errors import Conflict, Forbidden
 from complaints_app.domain.tasks import claim, complete_task
 from complaints_app.domain.users import create_user
 from complaints_app.extensions import db
-from complaints_app.models import AuditEvent, Complaint, HumanTask, User
+from complaints_app.models import AuditEvent, Complaint, HumanTask, Letter, User
 from tests.conftest import build_app, drop_database, fresh_database_url, init_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,13 @@ def own(tmp_path, request):
     with app.app_context():
         db.engine.dispose()
     drop_database(url)
+
+
+def _all_rendered(app, complaint_id: int) -> bool:
+    with app.app_context():
+        statuses = set(db.session.scalars(select(Letter.status).where(Letter.complaint_id == complaint_id)))
+        db.session.remove()
+    return statuses == {"rendered"}
 
 
 def _open_task(complaint_id: int) -> HumanTask:
@@ -92,7 +99,7 @@ def test_a_real_worker_and_beat_fire_a_timer(own, tmp_path):
             with app.app_context():
                 status = db.session.get(Complaint, ids["complaint"]).status
                 db.session.remove()
-            if status == "resolved":
+            if status == "resolved" and _all_rendered(app, ids["complaint"]):
                 break
             time.sleep(0.3)
     finally:
@@ -104,6 +111,10 @@ def test_a_real_worker_and_beat_fire_a_timer(own, tmp_path):
         fired = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "timers_fired"))
         assert fired == 1
+        # The letters the steps created were rendered by the worker (sent after commit, or by the sweep).
+        letters = dict(db.session.execute(select(Letter.letter_type, Letter.status).where(
+            Letter.complaint_id == ids["complaint"])).all())
+        assert letters == {"acknowledgement": "rendered", "final_response": "rendered"}, logs
 
 
 def test_a_new_app_process_continues_the_complaint(own):

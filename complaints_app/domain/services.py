@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Compensation, Complaint, Letter, User
 from ..models.base import utcnow
 from ..workflow import ServiceCall
+from .dispatch import after_commit
 
 
 @dataclass
@@ -62,6 +63,8 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
             context={k: call.data.get(k) for k in keys if k in call.data},
         ))
         db.session.flush()
+        after_commit("render_letter", db.session.scalar(select(Letter.id).where(
+            Letter.complaint_id == ctx.complaint.id, Letter.task_id == call.task_id)))
     return {"last_letter_type": letter_type}
 
 

@@ -59,3 +59,7 @@ class Letter(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     context: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    template_version: Mapped[int | None]
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

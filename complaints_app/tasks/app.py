@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
+from sqlalchemy import event
 
 from ..config import Settings
+from ..domain.dispatch import take_pending
+from ..extensions import db
 from . import broker
 
 
@@ -38,4 +41,22 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery.conf.update(conf)
     celery.set_default()
     app.extensions["celery"] = celery
+    if not event.contains(db.session, "after_commit", _send_after_commit):
+        event.listen(db.session, "after_commit", _send_after_commit)
+        event.listen(db.session, "after_rollback", _drop_after_rollback)
     return celery
+
+
+def _send_after_commit(session) -> None:
+    """Send the jobs the committed transaction asked for (tests run them explicitly instead)."""
+    from .jobs import JOBS
+
+    pending = take_pending(session)
+    if not pending or current_app.extensions["complaints.settings"].tasks_eager:
+        return
+    for job, argument in pending:
+        JOBS[job].delay(argument)
+
+
+def _drop_after_rollback(session) -> None:
+    take_pending(session)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from ..domain import letters
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
 from ..extensions import db
@@ -31,14 +32,33 @@ def fire_timers(complaint_id: int) -> bool:
     return fired
 
 
+@shared_task(name="complaints.render_letter", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+             max_retries=5)
+def render_letter(letter_id: int) -> bool:
+    """Render one letter's PDF (a second message for the same letter does nothing)."""
+    try:
+        rendered = letters.render_letter(letter_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return rendered
+
+
+JOBS = {"render_letter": render_letter, "fire_timers": fire_timers}
+
+
 @shared_task(name="complaints.sweep")
 def sweep() -> int:
-    """Enqueue every complaint whose timer is due (beat runs this every second or so)."""
+    """Enqueue every timer that is due and every letter not yet rendered (beat runs this every second)."""
     due = task_ops.due_timer_complaints()
+    drafts = letters.letters_to_render()
     db.session.rollback()
     for complaint_id in due:
         fire_timers.delay(complaint_id)
-    return len(due)
+    for letter_id in drafts:
+        render_letter.delay(letter_id)
+    return len(due) + len(drafts)
 
 
 @shared_task(name="complaints.clean_broker")

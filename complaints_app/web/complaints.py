@@ -35,6 +35,7 @@ from ..domain.complaints import (
     register_complaint,
 )
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.letters import letter_pdf, letter_preview
 from ..domain.search import Filters, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
@@ -239,3 +240,18 @@ def diagram(reference):
     complaint = get_complaint(reference)
     require_view(current_user, complaint)
     return jsonify(diagram_position(complaint))
+
+
+@bp.get("/letters/<int:letter_id>")
+@login_required
+def letter(letter_id):
+    """The letter as it reads, in the browser (no scripts, the page's own CSP applies)."""
+    return letter_preview(current_user, letter_id)
+
+
+@bp.get("/letters/<int:letter_id>.pdf")
+@login_required
+def letter_download(letter_id):
+    letter, path = letter_pdf(current_user, letter_id)
+    return send_file(path, mimetype="application/pdf", as_attachment=True, max_age=0,
+                     download_name=f"{letter.letter_type}-{letter.id}.pdf")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy import select
 
 from complaints_app.domain.attachments import add_attachment, read_upload
+from complaints_app.domain.letters import render_letter
 from complaints_app.extensions import db
+from complaints_app.models import Letter
 from tests.conftest import PEOPLE
 
 ROLES = list(PEOPLE)
@@ -21,9 +24,12 @@ def world(people, register, open_task, complete):
     complete(people.supervisor, open_task(escalated), escalation_approved=True, escalation_comment="Go")
     fresh = register(people.staff)
     attachment = add_attachment(people.staff, escalated, read_upload("note.txt", io.BytesIO(b"hello")))
+    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == escalated.id).limit(1))
+    render_letter(letter.id)
     db.session.commit()
     return {"escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
-            "first_contact": open_task(fresh), "admin_id": people.admin.id, "attachment": attachment.id}
+            "first_contact": open_task(fresh), "admin_id": people.admin.id, "attachment": attachment.id,
+            "letter": letter.id}
 
 
 def routes(world):
@@ -45,6 +51,8 @@ def routes(world):
         ("POST", f"/tasks/{first}/claim", ["staff", "staff2"], (302, 403, 404)),
         ("POST", f"/tasks/{investigate}/claim", ["investigator", "investigator2"], (302, 403, 404)),
         ("GET", f"/attachments/{world['attachment']}", ROLES, None),
+        ("GET", f"/letters/{world['letter']}", ROLES, None),
+        ("GET", f"/letters/{world['letter']}.pdf", ROLES, None),
         ("POST", f"/complaints/{e}/attachments", ROLES, None),
         ("POST", f"/complaints/{f}/attachments", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner",
                                                   "admin"], 404),
@@ -96,6 +104,7 @@ def test_routes_cover_the_app(app, world):
               .replace(world["investigate"].id, "<task_id>").replace(world["first_contact"].id, "<task_id>")
               .replace(f"/users/{world['admin_id']}", "/users/<int:user_id>").replace("/999999/", "/<int:token_id>/")
               .replace(f"/attachments/{world['attachment']}", "/attachments/<int:attachment_id>")
+              .replace(f"/letters/{world['letter']}", "/letters/<int:letter_id>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
 

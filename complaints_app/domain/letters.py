@@ -1,0 +1,125 @@
+"""Letters: the context a letter is written from, rendering to a stored PDF, reading it back."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..letters import LetterError, LetterRenderer
+from ..models import Complaint, Letter, User
+from ..models.base import utcnow
+from .access import require_view
+from .driver import audit
+from .errors import Conflict, NotFound
+
+
+def renderer() -> LetterRenderer:
+    """The process's renderer (fonts and stylesheet parsed once)."""
+    found = current_app.extensions.get("complaints.letters")
+    if found is None:
+        settings = current_app.extensions["complaints.settings"]
+        found = LetterRenderer(Path(settings.letters_path), {
+            "name": settings.company_name, "address": settings.company_address,
+            "email": settings.company_email, "phone": settings.company_phone})
+        current_app.extensions["complaints.letters"] = found
+    return found
+
+
+def letter_context(letter: Letter, complaint: Complaint) -> dict:
+    """A plain-data context: the letter's own snapshot of the process plus the complaint's facts."""
+    amount = letter.context.get("compensation_amount")
+    decision = letter.context.get("decision") or ("resolved_first_contact" if letter.letter_type ==
+                                                  "final_response" else "")
+    return {
+        "reference": complaint.reference,
+        "received_on": complaint.received_at.date().isoformat(),
+        "today": (letter.created_at or utcnow()).date().isoformat(),
+        "customer_name": complaint.customer.name,
+        "customer_email": complaint.customer.email or "",
+        "description": complaint.description,
+        "jurisdiction": complaint.jurisdiction,
+        "regime": complaint.regime,
+        "decision": decision,
+        "decision_reasons": letter.context.get("decision_reasons") or letter.context.get("fc_summary") or "",
+        "remedy": letter.context.get("remedy") or "",
+        "compensation_amount": f"{float(amount):.2f}" if amount and letter.context.get("compensation_approved")
+        else "",
+        "currency": complaint.currency,
+        "due_on": "",
+    }
+
+
+def _store() -> Path:
+    path = Path(current_app.extensions["complaints.settings"].letters_store)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def render_letter(letter_id: int) -> bool:
+    """Render a draft letter to its PDF, once: a letter already rendered is left alone."""
+    letter = db.session.scalar(select(Letter).where(Letter.id == letter_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if letter is None or letter.status != "draft":
+        return False
+    complaint = db.session.get(Complaint, letter.complaint_id)
+    try:
+        pdf, _html = renderer().render(letter.letter_type, letter.language, letter_context(letter, complaint))
+    except LetterError as err:
+        letter.error = str(err)
+        letter.status = "failed"
+        audit(complaint, "letter_failed", None, data={"letter": letter.id, "error": str(err)})
+        db.session.flush()
+        return False
+    digest = hashlib.sha256(pdf).hexdigest()
+    target = _store() / digest[:2] / f"{digest}.pdf"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+            tmp.write(pdf)
+        os.replace(tmp.name, target)
+    letter.pdf_sha256 = digest
+    letter.template_version = renderer().meta(letter.letter_type)["version"]
+    letter.rendered_at = utcnow()
+    letter.status = "rendered"
+    letter.error = None
+    audit(complaint, "letter_rendered", None, data={"letter": letter.id, "type": letter.letter_type,
+                                                    "sha256": digest})
+    db.session.flush()
+    return True
+
+
+def letters_to_render(older_than_seconds: float = 5, limit: int = 200) -> list[int]:
+    """Drafts nobody rendered yet (the sweep's backstop for lost messages)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    return list(db.session.scalars(select(Letter.id).where(Letter.status == "draft", Letter.created_at <= cutoff)
+                                   .order_by(Letter.id).limit(limit)))
+
+
+def _visible_letter(actor: User, letter_id: int) -> tuple[Letter, Complaint]:
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise NotFound(_("no letter %(id)s", id=letter_id))
+    complaint = db.session.get(Complaint, letter.complaint_id)
+    require_view(actor, complaint)
+    return letter, complaint
+
+
+def letter_pdf(actor: User, letter_id: int) -> tuple[Letter, Path]:
+    letter, _complaint = _visible_letter(actor, letter_id)
+    if letter.pdf_sha256 is None:
+        raise Conflict(_("the letter is not rendered yet"))
+    return letter, _store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf"
+
+
+def letter_preview(actor: User, letter_id: int) -> str:
+    """The letter as HTML, for the browser."""
+    letter, complaint = _visible_letter(actor, letter_id)
+    return renderer().html(letter.letter_type, letter.language, letter_context(letter, complaint))

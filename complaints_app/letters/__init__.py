@@ -1,0 +1,119 @@
+"""Letters to customers: sandboxed Jinja from a plain-data context, rendered to PDF by WeasyPrint.
+
+The only module that imports WeasyPrint. One renderer per process keeps one FontConfiguration and the
+parsed stylesheet (a new FontConfiguration per render leaks). Its URL fetcher refuses everything but
+``data:`` URLs and files inside the templates' own ``static/`` folder, so customer text can neither reach
+the network nor pull local files into a PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+LANGUAGES = ("pl", "en", "uk")
+
+
+class LetterError(ValueError):
+    """A letter that cannot be rendered as asked (unknown type, missing data, missing clause)."""
+
+
+class SafeFetcher(URLFetcher):
+    """Fetch ``data:`` URLs and files under ``static`` only; refuse everything else."""
+
+    def __init__(self, static: Path):
+        super().__init__(allowed_protocols={"data", "file"})
+        self.static = static.resolve()
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        if parsed.scheme == "data":
+            return super().fetch(url, headers)
+        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+            path = Path(unquote(parsed.path)).resolve()
+            if path.is_file() and path.is_relative_to(self.static) and not Path(unquote(parsed.path)).is_symlink():
+                return URLFetcherResponse(url, path.read_bytes())
+        raise ValueError(f"letters may not load {url[:100]}")
+
+
+class LetterRenderer:
+    """Render letter types from ``root`` (the ``letters/`` folder)."""
+
+    def __init__(self, root: Path, company: dict):
+        self.root = root
+        self.company = company
+        self.env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(root)), autoescape=True,
+                                                 undefined=StrictUndefined)
+        self.fetcher = SafeFetcher(root / "static")
+        self.fonts = FontConfiguration()
+        self.css = CSS(filename=str(root / "base.css"), font_config=self.fonts, url_fetcher=self.fetcher)
+        self.labels = json.loads((root / "labels.json").read_text("utf-8"))
+        self.clauses = json.loads((root / "clauses.json").read_text("utf-8"))
+        self._lock = threading.Lock()  # WeasyPrint and the shared font configuration are not thread-safe
+
+    def letter_types(self) -> list[str]:
+        return sorted(p.parent.name for p in self.root.glob("*/meta.json"))
+
+    def meta(self, letter_type: str) -> dict:
+        if letter_type not in self.letter_types():
+            raise LetterError(f"no letter template '{letter_type}'")
+        return json.loads((self.root / letter_type / "meta.json").read_text("utf-8"))
+
+    def clause_ids(self, letter_type: str, jurisdiction: str, regime: str) -> list[str]:
+        table = self.clauses.get(letter_type, {})
+        return table.get(f"{jurisdiction}-{regime}") or table.get(f"{jurisdiction}-*") or []
+
+    def html(self, letter_type: str, language: str, context: dict) -> str:
+        """The letter as HTML: the template for its language filled from the context."""
+        meta = self.meta(letter_type)
+        if language not in LANGUAGES:
+            raise LetterError(f"letters are written in {', '.join(LANGUAGES)}, not '{language}'")
+        missing = [field for field in meta["required"] if context.get(field) in (None, "")]
+        if missing:
+            raise LetterError(f"the letter needs {', '.join(missing)}")
+        texts = self.clauses["texts"]
+        ids = self.clause_ids(letter_type, context.get("jurisdiction", ""), context.get("regime", ""))
+        values = {
+            **context, "language": language, "title": meta["title"][language], "company": self.company,
+            "labels": self.labels[language], "clauses": [texts[i][language] for i in ids],
+        }
+        return self.env.get_template(f"{letter_type}/{language}.html").render(values)
+
+    def missing_clauses(self, letter_type: str, language: str, context: dict, text: str) -> list[str]:
+        """Mandatory phrases of the complaint's jurisdiction that ``text`` lacks."""
+        flat = " ".join(text.split())
+        texts = self.clauses["texts"]
+        missing = []
+        for clause in self.clause_ids(letter_type, context.get("jurisdiction", ""), context.get("regime", "")):
+            missing += [phrase for phrase in texts[clause]["must"][language] if phrase not in flat]
+        for field in ("reference", "received_on"):
+            if str(context.get(field)) not in flat:
+                missing.append(field)
+        return missing
+
+    def render(self, letter_type: str, language: str, context: dict) -> tuple[bytes, str]:
+        """The PDF (PDF/A-3b) and the HTML it came from; refuses a letter lacking a mandatory clause."""
+        html = self.html(letter_type, language, context)
+        missing = self.missing_clauses(letter_type, language, context, plain_text(html))
+        if missing:
+            raise LetterError(f"the letter lacks mandatory text: {', '.join(missing)}")
+        with self._lock:
+            document = HTML(string=html, base_url=str(self.root / "static") + "/", url_fetcher=self.fetcher)
+            pdf = document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant="pdf/a-3b")
+        return pdf, html
+
+
+def plain_text(html: str) -> str:
+    """The visible text of rendered HTML (for clause checks)."""
+    body = html.split("<body", 1)[-1]
+    return unescape(re.sub(r"<[^>]+>", " ", body))

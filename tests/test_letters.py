@@ -1,0 +1,155 @@
+"""Letters: every template in every language, mandatory clauses by jurisdiction, hostile text, one PDF."""
+
+from __future__ import annotations
+
+import io
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from sqlalchemy import select
+
+from complaints_app.domain.letters import letter_pdf, render_letter, renderer
+from complaints_app.extensions import db
+from complaints_app.letters import LANGUAGES, LetterError, LetterRenderer, SafeFetcher
+from complaints_app.models import Letter
+
+ROOT = Path(__file__).resolve().parent.parent / "letters"
+COMPANY = {"name": "Example Sp. z o.o.", "address": "ul. Prosta 1", "email": "r@example.com", "phone": "+48 1"}
+
+
+def text_of(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return "\n".join(page.extract_text() or "" for page in document.pages)
+
+
+def context(**overrides) -> dict:
+    values = {"reference": "C-2026-000042", "received_on": "2026-11-02", "today": "2026-11-23",
+              "customer_name": "Zażółć gęślą jaźń", "customer_email": "z@example.com",
+              "description": "Ґанок: є і ї", "decision": "partly_upheld",
+              "decision_reasons": "Ґанок: є і ї", "remedy": "", "compensation_amount": "120.00", "currency": "PLN",
+              "jurisdiction": "PL", "regime": "consumer", "due_on": ""}
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture(scope="module")
+def letters():
+    return LetterRenderer(ROOT, COMPANY)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("letter_type", ["acknowledgement", "final_response"])
+def test_every_template_renders_in_every_language(letters, letter_type, language):
+    pdf, _ = letters.render(letter_type, language, context())
+    text = text_of(pdf)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert "OutputIntents" in document.doc.catalog  # PDF/A: the colour profile it declares
+    # The name holds every Polish letter (ąćęłńóśźż); the reasons and description the Ukrainian іїєґ.
+    for expected in ("C-2026-000042", "2026-11-02", "r@example.com", "Zażółć gęślą jaźń", "Ґанок: є і ї",
+                     {"pl": "Strona 1", "en": "Page 1", "uk": "Сторінка 1"}[language]):
+        assert expected in text, (letter_type, language, expected)
+    assert "odr" not in text.lower()  # the EU ODR platform closed in 2025
+
+
+CLAUSES = {
+    ("PL", "consumer"): (["Podstawa prawna"], ["Rzecznik Finansowy", "Financial Ombudsman Service"]),
+    ("PL", "financial"): (["odwołanie", "mediacja", "Rzecznik Finansowy"], ["Financial Ombudsman Service"]),
+    ("GB", "financial"): (["Financial Ombudsman Service", "www.financial-ombudsman.org.uk", "sześciu miesięcy",
+                           "we do not waive"], ["Rzecznik Finansowy"]),
+    ("GB", "consumer"): ([], ["Financial Ombudsman Service", "Rzecznik Finansowy"]),
+    ("UA", "consumer"): (["zaskarżyć"], ["Rzecznik Finansowy", "Financial Ombudsman Service"]),
+}
+
+
+@pytest.mark.parametrize("where", sorted(CLAUSES))
+def test_each_jurisdiction_gets_its_own_clauses_only(letters, where):
+    present, absent = CLAUSES[where]
+    text = " ".join(text_of(letters.render("final_response", "pl", context(jurisdiction=where[0],
+                                                                            regime=where[1]))[0]).split())
+    for phrase in present:
+        assert phrase in text, (where, phrase)
+    for phrase in absent:
+        assert phrase not in text, (where, phrase)
+
+
+def test_english_financial_ombudsman_wording(letters):
+    text = " ".join(text_of(letters.render("final_response", "en", context(jurisdiction="GB",
+                                                                            regime="financial"))[0]).split())
+    for phrase in ("Financial Ombudsman Service", "www.financial-ombudsman.org.uk", "six months", "we do not waive"):
+        assert phrase in text
+
+
+def test_a_letter_missing_its_data_is_refused(letters):
+    with pytest.raises(LetterError, match="decision"):
+        letters.render("final_response", "en", context(decision=""))
+
+
+class _Spy(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        _Spy.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hostile_customer_text_is_text_and_fetches_nothing(letters):
+    server = HTTPServer(("127.0.0.1", 0), _Spy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/x"
+    hostile = (f'<img src="{url}"><link rel="attachment" href="file:///etc/passwd">'
+               f'<style>body{{background:url({url})}}</style><p style="background:url({url})">x</p>')
+    try:
+        pdf, _ = letters.render("acknowledgement", "en", context(description=hostile, customer_name=hostile))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Spy.hits == []
+    assert b"root:x:0:0" not in pdf and b"/EmbeddedFile" not in pdf
+    assert '<img src="http://127.0.0.1' in text_of(pdf).replace("\n", "")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "https://example.com/a.css", "file:///etc/passwd",
+                                 "file://host/etc/passwd", "ftp://example.com/x"])
+def test_the_fetcher_refuses_everything_outside_its_static_folder(tmp_path, url):
+    (tmp_path / "static").mkdir()
+    with pytest.raises(ValueError):
+        SafeFetcher(tmp_path / "static").fetch(url)
+
+
+def test_the_fetcher_allows_its_own_files_and_data_urls(tmp_path):
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "logo.svg").write_text("<svg/>")
+    (tmp_path / "secret.txt").write_text("no")
+    (static / "link.txt").symlink_to(tmp_path / "secret.txt")
+    fetcher = SafeFetcher(static)
+    assert fetcher.fetch((static / "logo.svg").as_uri()).read() == b"<svg/>"
+    assert fetcher.fetch("data:text/plain,hi").read() == b"hi"
+    for sneaky in ((static / "link.txt").as_uri(), static.as_uri() + "/../secret.txt",
+                   static.as_uri() + "/%2e%2e/secret.txt"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(sneaky)
+
+
+def test_the_diagram_step_creates_one_letter_rendered_once(people, register, open_task, complete, app):
+    complaint = register(people.staff)
+    complete(people.staff, open_task(complaint), fc_resolved=True, fc_summary="Replaced the kettle")
+    drafts = list(db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id).order_by(Letter.id)))
+    assert [(d.letter_type, d.status) for d in drafts] == [("acknowledgement", "draft"), ("final_response", "draft")]
+    final = drafts[1]
+    assert render_letter(final.id) is True
+    assert render_letter(final.id) is False  # a second message for the same letter changes nothing
+    db.session.commit()
+    db.session.refresh(final)
+    assert final.status == "rendered" and final.template_version == renderer().meta("final_response")["version"]
+    _, path = letter_pdf(people.staff, final.id)
+    text = " ".join(text_of(path.read_bytes()).split())
+    assert complaint.reference in text and "Replaced the kettle" in text and "Podstawa prawna" in text
