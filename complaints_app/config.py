@@ -44,6 +44,10 @@ class Settings:
     company_address: str = field(default="ul. Prosta 1, 00-001 Warszawa", metadata={"env": "COMPANY_ADDRESS"})
     company_email: str = field(default="reklamacje@example.com", metadata={"env": "COMPANY_EMAIL"})
     company_phone: str = field(default="+48 22 000 00 00", metadata={"env": "COMPANY_PHONE"})
+    # E-mail: empty = .eml files in the instance's outbox folder; smtp://host:port (smtps:// for TLS) to send.
+    mail_url: str = field(default="", metadata={"env": "MAIL_URL"})
+    mail_from: str = field(default="reklamacje@example.com", metadata={"env": "MAIL_FROM"})
+    outbox_path: str = field(default="", metadata={"env": "OUTBOX_PATH"})
     # Where login attempts are counted: this process's memory by default, Redis to share between processes.
     ratelimit_storage_url: str = field(default="", metadata={"env": "RATELIMIT_STORAGE_URL"})
 
@@ -66,6 +70,7 @@ class Settings:
         values.setdefault("ratelimit_storage_url", broker if broker.startswith("redis") else "memory://")
         values.setdefault("attachments_path", str(instance / "attachments"))
         values.setdefault("letters_store", str(instance / "letters"))
+        values.setdefault("outbox_path", str(instance / "outbox"))
         values.setdefault("letters_path", str(Path(__file__).resolve().parent.parent / "letters"))
         values.setdefault("bpmn_path", str(Path(__file__).resolve().parent.parent / "bpmn"))
         if not values.get("secret_key"):

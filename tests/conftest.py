@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from complaints_app import create_app
 from complaints_app.config import Settings
-from complaints_app.extensions import db
+from complaints_app.extensions import db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("COMPLAINTS_DATABASE_URL", "")
@@ -224,3 +224,23 @@ def complete(app):
         db.session.commit()
         return result
     return done
+
+
+@pytest.fixture
+def web(app, client):
+    """A client with CSRF checks off (they have their own tests) and the login rate limit off."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    limiter.enabled = False
+    yield client
+    app.config["WTF_CSRF_ENABLED"] = True
+    limiter.enabled = True
+
+
+@pytest.fixture
+def login(web):
+    def as_(user):
+        web.post("/logout")
+        response = web.post("/login", data={"username": user.username, "password": "correct horse battery"})
+        assert response.status_code == 302, response.data[:500]
+        return web
+    return as_

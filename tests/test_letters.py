@@ -153,3 +153,92 @@ def test_the_diagram_step_creates_one_letter_rendered_once(people, register, ope
     _, path = letter_pdf(people.staff, final.id)
     text = " ".join(text_of(path.read_bytes()).split())
     assert complaint.reference in text and "Replaced the kettle" in text and "Podstawa prawna" in text
+
+
+def _rendered(people, register, open_task, complete):
+    complaint = register(people.staff)
+    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id))
+    render_letter(letter.id)
+    db.session.commit()
+    return complaint, letter
+
+
+def test_a_rendered_letter_goes_to_the_outbox_once_with_a_stable_message_id(people, register, open_task,
+                                                                           complete, app):
+    from email import policy
+    from email.parser import BytesParser
+
+    from complaints_app.domain.letters import send_letter
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    assert send_letter(letter.id) is True
+    assert send_letter(letter.id) is False  # sent already
+    db.session.commit()
+    outbox = Path(app.extensions["complaints.settings"].outbox_path)
+    files = [f for f in outbox.glob("*.eml") if f.name.startswith(f"letter-{letter.id}-")]
+    assert len(files) == 1
+    message = BytesParser(policy=policy.default).parsebytes(files[0].read_bytes())
+    assert message["Message-ID"] == letter.message_id and message["To"] == complaint.customer.email
+    assert complaint.reference in message["Subject"]
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert complaint.reference in text_of(attachment.get_content())
+    assert letter.status == "sent" and letter.sent_at is not None
+
+
+def test_delivery_through_a_real_smtp_server_and_a_retry_after_failure(people, register, open_task, complete,
+                                                                     app, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    from complaints_app.domain.letters import send_letter
+    from complaints_app.mail import DeliveryFailed
+
+    received = []
+
+    class Collect(MessageHandler):
+        def handle_message(self, message):
+            received.append(message)
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    settings = app.extensions["complaints.settings"]
+    monkeypatch.setattr(type(settings), "mail_url", property(lambda self: "smtp://127.0.0.1:9"))  # nobody there
+    with pytest.raises(DeliveryFailed):
+        send_letter(letter.id)
+    db.session.commit()
+    assert letter.status == "rendered" and letter.delivery_attempts == 1 and letter.delivery_error
+    assert letter.next_attempt_at is not None
+    import socket
+
+    with socket.socket() as probe:  # a free port for the SMTP server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setattr(type(settings), "mail_url", property(lambda self: f"smtp://127.0.0.1:{port}"))
+        assert send_letter(letter.id) is True
+        db.session.commit()
+    finally:
+        controller.stop()
+    (message,) = received
+    assert message["Message-ID"] == letter.message_id and message["To"] == complaint.customer.email
+    pdf = next(part for part in message.walk() if part.get_content_type() == "application/pdf")
+    assert complaint.reference in text_of(pdf.get_payload(decode=True))
+    assert letter.status == "sent" and letter.delivery_attempts == 2
+
+
+def test_resend_keeps_the_message_id(people, register, open_task, complete, login):
+    from complaints_app.domain.letters import send_letter
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    send_letter(letter.id)
+    db.session.commit()
+    first_id = letter.message_id
+    client = login(people.staff)
+    assert client.post(f"/letters/{letter.id}/resend").status_code == 302
+    db.session.refresh(letter)
+    assert letter.status == "rendered"
+    send_letter(letter.id)
+    db.session.commit()
+    assert letter.status == "sent" and letter.message_id == first_id and letter.delivery_attempts == 2

@@ -59,7 +59,7 @@ def _all_rendered(app, complaint_id: int) -> bool:
     with app.app_context():
         statuses = set(db.session.scalars(select(Letter.status).where(Letter.complaint_id == complaint_id)))
         db.session.remove()
-    return statuses == {"rendered"}
+    return statuses == {"sent"}
 
 
 def _open_task(complaint_id: int) -> HumanTask:
@@ -111,10 +111,10 @@ def test_a_real_worker_and_beat_fire_a_timer(own, tmp_path):
         fired = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "timers_fired"))
         assert fired == 1
-        # The letters the steps created were rendered by the worker (sent after commit, or by the sweep).
+        # The letters the steps created were rendered and e-mailed by the worker (to the outbox folder here).
         letters = dict(db.session.execute(select(Letter.letter_type, Letter.status).where(
             Letter.complaint_id == ids["complaint"])).all())
-        assert letters == {"acknowledgement": "rendered", "final_response": "rendered"}, logs
+        assert letters == {"acknowledgement": "sent", "final_response": "sent"}, logs
 
 
 def test_a_new_app_process_continues_the_complaint(own):

@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
@@ -14,9 +15,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..letters import LetterError, LetterRenderer
+from ..mail import DeliveryFailed, deliver
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
 from .access import require_view
+from .dispatch import after_commit
 from .driver import audit
 from .errors import Conflict, NotFound
 
@@ -90,6 +93,8 @@ def render_letter(letter_id: int) -> bool:
     letter.rendered_at = utcnow()
     letter.status = "rendered"
     letter.error = None
+    letter.next_attempt_at = utcnow()
+    after_commit("send_letter", letter.id)
     audit(complaint, "letter_rendered", None, data={"letter": letter.id, "type": letter.letter_type,
                                                     "sha256": digest})
     db.session.flush()
@@ -123,3 +128,77 @@ def letter_preview(actor: User, letter_id: int) -> str:
     """The letter as HTML, for the browser."""
     letter, complaint = _visible_letter(actor, letter_id)
     return renderer().html(letter.letter_type, letter.language, letter_context(letter, complaint))
+
+
+def _message(letter: Letter, complaint: Complaint, pdf: bytes) -> EmailMessage:
+    settings = current_app.extensions["complaints.settings"]
+    meta = renderer().meta(letter.letter_type)
+    message = EmailMessage()
+    domain = settings.mail_from.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = letter.message_id or f"<letter-{letter.id}-{letter.pdf_sha256[:16]}@{domain}>"
+    message["From"] = f"{settings.company_name} <{settings.mail_from}>"
+    message["To"] = complaint.customer.email
+    message["Subject"] = f"{meta['title'][letter.language]} · {complaint.reference}"
+    message["X-Complaint-Reference"] = complaint.reference
+    body = {"pl": "W załączeniu przesyłamy pismo w sprawie reklamacji {ref}.",
+            "en": "Please find attached our letter about your complaint {ref}.",
+            "uk": "У вкладенні надсилаємо лист щодо Вашої скарги {ref}."}[letter.language]
+    message.set_content(body.format(ref=complaint.reference) + f"\n\n{settings.company_name}\n{settings.company_email}")
+    message.add_attachment(pdf, maintype="application", subtype="pdf",
+                           filename=f"{complaint.reference}-{letter.letter_type}.pdf")
+    return message
+
+
+def send_letter(letter_id: int) -> bool:
+    """E-mail a rendered letter with its PDF; at least once, always under the same Message-ID."""
+    letter = db.session.scalar(select(Letter).where(Letter.id == letter_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if letter is None or letter.status != "rendered":
+        return False
+    complaint = db.session.get(Complaint, letter.complaint_id)
+    settings = current_app.extensions["complaints.settings"]
+    if not complaint.customer.email:
+        letter.delivery_error = "the customer has no e-mail address: print and post the PDF"
+        letter.next_attempt_at = None
+        db.session.flush()
+        return False
+    pdf = (_store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf").read_bytes()
+    message = _message(letter, complaint, pdf)
+    letter.message_id = message["Message-ID"]
+    letter.delivery_attempts += 1
+    try:
+        where = deliver(message, settings.mail_url, Path(settings.outbox_path))
+    except DeliveryFailed as err:
+        letter.delivery_error = str(err)
+        letter.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** letter.delivery_attempts, 240))
+        audit(complaint, "letter_delivery_failed", None, data={"letter": letter.id, "error": str(err)})
+        db.session.flush()
+        raise
+    letter.status = "sent"
+    letter.sent_at = utcnow()
+    letter.next_attempt_at = None
+    letter.delivery_error = None
+    audit(complaint, "letter_sent", None, data={"letter": letter.id, "message_id": letter.message_id,
+                                                "to": complaint.customer.email, "via": where})
+    db.session.flush()
+    return True
+
+
+def letters_to_send(limit: int = 200) -> list[int]:
+    """Rendered letters whose (next) delivery attempt is due."""
+    return list(db.session.scalars(select(Letter.id).where(
+        Letter.status == "rendered", Letter.next_attempt_at.is_not(None), Letter.next_attempt_at <= utcnow())
+        .order_by(Letter.next_attempt_at).limit(limit)))
+
+
+def resend_letter(actor: User, letter_id: int) -> Letter:
+    """Send a sent letter again (same Message-ID, so the copy is recognisable)."""
+    letter, complaint = _visible_letter(actor, letter_id)
+    if letter.status != "sent":
+        raise Conflict(_("only a sent letter can be sent again"))
+    letter.status = "rendered"
+    letter.next_attempt_at = utcnow()
+    audit(complaint, "letter_resend_requested", actor, data={"letter": letter.id})
+    after_commit("send_letter", letter.id)
+    db.session.flush()
+    return letter

@@ -63,3 +63,9 @@ class Letter(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     rendered_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # Delivery by e-mail: at least once, always under the same Message-ID.
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]
+    delivery_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    delivery_error: Mapped[str | None] = mapped_column(Text)

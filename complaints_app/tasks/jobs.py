@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ..domain import letters
+from ..mail import DeliveryFailed
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
 from ..extensions import db
@@ -45,7 +46,23 @@ def render_letter(letter_id: int) -> bool:
     return rendered
 
 
-JOBS = {"render_letter": render_letter, "fire_timers": fire_timers}
+@shared_task(name="complaints.send_letter", autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=True,
+             retry_backoff_max=600, max_retries=8)
+def send_letter(letter_id: int) -> bool:
+    """E-mail one rendered letter; a failure is recorded (committed) and retried with backoff."""
+    try:
+        sent = letters.send_letter(letter_id)
+    except DeliveryFailed:
+        db.session.commit()  # keep the attempt and the error on the letter
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return sent
+
+
+JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter}
 
 
 @shared_task(name="complaints.sweep")
@@ -53,12 +70,15 @@ def sweep() -> int:
     """Enqueue every timer that is due and every letter not yet rendered (beat runs this every second)."""
     due = task_ops.due_timer_complaints()
     drafts = letters.letters_to_render()
+    unsent = letters.letters_to_send()
     db.session.rollback()
     for complaint_id in due:
         fire_timers.delay(complaint_id)
     for letter_id in drafts:
         render_letter.delay(letter_id)
-    return len(due) + len(drafts)
+    for letter_id in unsent:
+        send_letter.delay(letter_id)
+    return len(due) + len(drafts) + len(unsent)
 
 
 @shared_task(name="complaints.clean_broker")

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -35,11 +48,11 @@ from ..domain.complaints import (
     register_complaint,
 )
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.letters import letter_pdf, letter_preview
+from ..domain.letters import letter_pdf, letter_preview, resend_letter
 from ..domain.search import Filters, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
-from ..models import Attachment, Customer, User
+from ..models import Attachment, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
@@ -255,3 +268,29 @@ def letter_download(letter_id):
     letter, path = letter_pdf(current_user, letter_id)
     return send_file(path, mimetype="application/pdf", as_attachment=True, max_age=0,
                      download_name=f"{letter.letter_type}-{letter.id}.pdf")
+
+
+@bp.post("/letters/<int:letter_id>/resend")
+@login_required
+def letter_resend(letter_id):
+    require_role(current_user, *REGISTER_ROLES)
+    letter = resend_letter(current_user, letter_id)
+    db.session.commit()
+    flash(_("The letter will be sent again."), "info")
+    return redirect(url_for("complaints.show", reference=db.session.get(Complaint, letter.complaint_id).reference))
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    """The e-mails the embedded default wrote instead of sending (newest first)."""
+    require_role(current_user, "admin", "supervisor")
+    folder = Path(current_app.extensions["complaints.settings"].outbox_path)
+    files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime, reverse=True)[:200] if folder.is_dir() else []
+    sent = {l.message_id.strip("<>"): l for l in db.session.scalars(select(Letter).where(Letter.message_id.is_not(None)))}
+    rows = []
+    for f in files:
+        key = f.stem
+        letter = next((l for mid, l in sent.items() if re.sub(r"[^A-Za-z0-9._-]", "_", mid) == key), None)
+        rows.append((f, letter))
+    return render_template("outbox.html", rows=rows, mail_url=current_app.extensions["complaints.settings"].mail_url)
