@@ -27,7 +27,7 @@ def text_of(pdf: bytes) -> str:
 
 def context(**overrides) -> dict:
     values = {"reference": "C-2026-000042", "received_on": "2026-11-02", "today": "2026-11-23",
-              "customer_name": "Zażółć gęślą jaźń", "customer_email": "z@example.com",
+              "customer_name": "Zażółć gęślą jaźń / Ґанна Єрмак-Їжак і", "customer_email": "z@example.com",
               "description": "Ґанок: є і ї", "decision": "partly_upheld",
               "decision_reasons": "Ґанок: є і ї", "remedy": "", "compensation_amount": "120.00", "currency": "PLN",
               "jurisdiction": "PL", "regime": "consumer", "due_on": ""}
@@ -41,14 +41,16 @@ def letters():
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("letter_type", ["acknowledgement", "final_response"])
+@pytest.mark.parametrize("letter_type", ["acknowledgement", "escalation_notice", "final_response", "holding_letter",
+                                         "summary_resolution"])
 def test_every_template_renders_in_every_language(letters, letter_type, language):
-    pdf, _ = letters.render(letter_type, language, context())
+    assert letter_type in letters.letter_types()
+    pdf, _ = letters.render(letter_type, language, context(delay_reasons="Ekspertyza: ґ", due_on="2026-12-20"))
     text = text_of(pdf)
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         assert "OutputIntents" in document.doc.catalog  # PDF/A: the colour profile it declares
-    # The name holds every Polish letter (ąćęłńóśźż); the reasons and description the Ukrainian іїєґ.
-    for expected in ("C-2026-000042", "2026-11-02", "r@example.com", "Zażółć gęślą jaźń", "Ґанок: є і ї",
+    # The name holds every Polish letter (ąćęłńóśźż) and the Ukrainian іїєґ.
+    for expected in ("C-2026-000042", "2026-11-02", "r@example.com", "Zażółć gęślą jaźń / Ґанна Єрмак-Їжак і",
                      {"pl": "Strona 1", "en": "Page 1", "uk": "Сторінка 1"}[language]):
         assert expected in text, (letter_type, language, expected)
     assert "odr" not in text.lower()  # the EU ODR platform closed in 2025
@@ -242,3 +244,13 @@ def test_resend_keeps_the_message_id(people, register, open_task, complete, logi
     send_letter(letter.id)
     db.session.commit()
     assert letter.status == "sent" and letter.message_id == first_id and letter.delivery_attempts == 2
+
+
+def test_uk_summary_resolution_names_the_ombudsman_and_polish_extensions_the_limit(letters):
+    text = " ".join(text_of(letters.render("summary_resolution", "en", context(jurisdiction="GB",
+                                                                              regime="financial"))[0]).split())
+    assert "Financial Ombudsman Service" in text and "www.financial-ombudsman.org.uk" in text
+    text = " ".join(text_of(letters.render("holding_letter", "pl", context(
+        jurisdiction="PL", regime="financial", delay_reasons="Potrzebna opinia rzeczoznawcy",
+        due_on="2026-12-20"))[0]).split())
+    assert "60 dni" in text and "2026-12-20" in text and "opinia rzeczoznawcy" in text

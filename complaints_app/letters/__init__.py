@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import threading
 from html import unescape
 from pathlib import Path
@@ -19,7 +20,7 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 LANGUAGES = ("pl", "en", "uk")
 
@@ -50,6 +51,7 @@ class LetterRenderer:
     """Render letter types from ``root`` (the ``letters/`` folder)."""
 
     def __init__(self, root: Path, company: dict):
+        check_fonts()
         self.root = root
         self.company = company
         self.env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(str(root)), autoescape=True,
@@ -109,8 +111,23 @@ class LetterRenderer:
             raise LetterError(f"the letter lacks mandatory text: {', '.join(missing)}")
         with self._lock:
             document = HTML(string=html, base_url=str(self.root / "static") + "/", url_fetcher=self.fetcher)
-            pdf = document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant="pdf/a-3b")
+            try:
+                pdf = document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant="pdf/a-3b")
+            except FatalURLFetchingError as err:  # a BaseException: it would take the worker down with it
+                raise LetterError(f"the letter refers to a resource it may not load: {err}") from None
         return pdf, html
+
+
+def check_fonts() -> None:
+    """Refuse to start without a font covering Polish and Ukrainian (with no fonts WeasyPrint crashes)."""
+    try:
+        found = {lang: subprocess.run(["fc-list", f":lang={lang}", "family"], capture_output=True, text=True,
+                                      timeout=20).stdout.strip() for lang in ("pl", "uk")}
+    except (OSError, subprocess.SubprocessError) as err:
+        raise LetterError(f"fontconfig is missing ({err}): install fontconfig and fonts-dejavu-core") from None
+    missing = [lang for lang, families in found.items() if not families]
+    if missing:
+        raise LetterError(f"no installed font covers {', '.join(missing)}: install fonts-dejavu-core")
 
 
 def plain_text(html: str) -> str:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..domain.access import require_role
 from ..domain.errors import InvalidInput
+from ..domain.letters import renderer
 from ..domain.users import create_token, create_user, revoke_token, set_lane_role, update_user
 from ..extensions import db
+from ..letters import LANGUAGES, LetterError
 from ..models import ROLES, ApiToken, LaneRole, User
 from ..models.complaints import CURRENCIES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+PLACES = ("PL-consumer", "PL-financial", "PL-payment_services", "GB-consumer", "GB-financial", "GB-payment_services",
+          "UA-consumer")
 
 
 @bp.before_request
@@ -105,3 +110,24 @@ def lanes():
         return redirect(url_for("admin.lanes"))
     rows = list(db.session.scalars(select(LaneRole).order_by(LaneRole.lane)))
     return render_template("admin_lanes.html", rows=rows, roles=ROLES)
+
+
+@bp.get("/letters")
+def letters():
+    """Every letter template, to preview in each language with sample data."""
+    return render_template("admin_letters.html", types=renderer().letter_types(), languages=LANGUAGES,
+                           places=PLACES)
+
+
+@bp.get("/letters/<letter_type>/<language>")
+def letter_sample(letter_type, language):
+    jurisdiction, _, regime = request.args.get("place", "PL-consumer").partition("-")
+    context = {**json.loads((renderer().root / "sample.json").read_text("utf-8")),
+               "jurisdiction": jurisdiction, "regime": regime}
+    try:
+        if request.args.get("format") == "pdf":
+            pdf, _html = renderer().render(letter_type, language, context)
+            return Response(pdf, mimetype="application/pdf")
+        return renderer().html(letter_type, language, context)
+    except LetterError as err:
+        raise InvalidInput(str(err)) from None

@@ -63,6 +63,8 @@ def routes(world):
         ("GET", "/admin/users", ["admin"], 403),
         ("GET", f"/admin/users/{world['admin_id']}", ["admin"], 403),
         ("GET", "/admin/lanes", ["admin"], 403),
+        ("GET", "/admin/letters", ["admin"], 403),
+        ("GET", "/admin/letters/final_response/uk?place=GB-financial", ["admin"], 403),
         ("POST", "/admin/lanes", [], 403),
         ("POST", f"/admin/users/{world['admin_id']}", [], 403),
         ("POST", f"/admin/users/{world['admin_id']}/tokens", [], 403),
@@ -108,6 +110,7 @@ def test_routes_cover_the_app(app, world):
               .replace(f"/users/{world['admin_id']}", "/users/<int:user_id>").replace("/999999/", "/<int:token_id>/")
               .replace(f"/attachments/{world['attachment']}", "/attachments/<int:attachment_id>")
               .replace(f"/letters/{world['letter']}", "/letters/<int:letter_id>")
+              .replace("/admin/letters/final_response/uk", "/admin/letters/<letter_type>/<language>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
 

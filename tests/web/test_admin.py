@@ -65,3 +65,17 @@ def test_map_a_lane_to_a_role(login, people):
     assert db.session.get(LaneRole, "Quality").role == "supervisor"
     bad = client.post("/admin/lanes", data={"lane": "Quality", "role": "wizard"})
     assert bad.status_code == 302 and db.session.get(LaneRole, "Quality").role == "supervisor"
+
+
+def test_preview_every_template_with_sample_data(login, people):
+    client = login(people.admin)
+    page = client.get("/admin/letters").data.decode()
+    for letter_type in ("acknowledgement", "escalation_notice", "final_response", "holding_letter",
+                        "summary_resolution"):
+        assert f"/admin/letters/{letter_type}/uk" in page
+    html = client.get("/admin/letters/final_response/en?place=GB-financial").data.decode()
+    assert "Financial Ombudsman Service" in html and "Anna Nowak" in html
+    pdf = client.get("/admin/letters/final_response/pl?place=PL-financial&format=pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    refused = client.get("/admin/letters/nonsense/pl")
+    assert refused.status_code == 400 and b"no letter template" in refused.data

@@ -73,6 +73,7 @@ def test_a_huge_file_is_refused(login, people, register):
     too_big = client.post(f"/complaints/{complaint.reference}/attachments", content_type="multipart/form-data",
                           data={"attachments": [(io.BytesIO(b"a" * (51 * 1024 * 1024)), "huge.txt")]})
     assert too_big.status_code == 413
+    del response, too_big
     gc.collect()  # let the spooled bodies go here, where their warning is expected
 
 
