@@ -195,3 +195,59 @@ def test_two_people_claiming_at_once_one_gets_the_task(own):
         claims = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.complaint_id == ids["complaint"], AuditEvent.kind == "task_claimed"))
         assert claims == 1
+
+
+@pytest.mark.broker
+def test_a_worker_killed_mid_render_yields_the_letter_exactly_once(tmp_path):
+    url = fresh_database_url(tmp_path)
+    broker = os.environ.get("COMPLAINTS_BROKER_URL") or f"sqlafast+sqlite:///{tmp_path / 'broker.sqlite'}"
+    app = build_app(tmp_path, url, broker_url=broker, tasks_eager=True)  # eager: nothing is sent from here
+    init_database(app)
+    with app.app_context():
+        staff = create_user("staff", "correct horse battery", ["staff"])
+        customer = find_or_create_customer("Ewa", "ewa@example.test", None, "pl")
+        long_text = ("Opis usterki, który zajmuje wiele stron. " * 80 + "\n") * 120  # about 100 pages of PDF
+        complaint = register_complaint(staff, customer=customer, channel="letter", category="product",
+                                       description=long_text, claimed_amount=Decimal("10"), currency="PLN",
+                                       language="pl", jurisdiction="PL", regime="consumer")
+        db.session.commit()
+        letter_id = db.session.scalar(select(Letter.id).where(Letter.complaint_id == complaint.id))
+        db.session.remove()
+    env = {**os.environ, "COMPLAINTS_INSTANCE_PATH": str(tmp_path / "instance"), "COMPLAINTS_DATABASE_URL": url,
+           "COMPLAINTS_BROKER_URL": broker, "COMPLAINTS_SECRET_KEY": "test-secret",
+           "COMPLAINTS_TIMER_SWEEP_SECONDS": "0.5"}
+    beat = _start(["beat"], env, tmp_path / "beat.log")
+    worker = _start(["worker", "--concurrency", "1"], env, tmp_path / "worker.log")
+    try:
+        deadline = time.monotonic() + 60
+        while "complaints.render_letter" not in (tmp_path / "worker.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside a render of some hundred pages
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        with app.app_context():
+            assert db.session.get(Letter, letter_id).status == "draft", "the render finished before the kill"
+            db.session.remove()
+        worker = _start(["worker", "--concurrency", "1"], env, tmp_path / "worker2.log")
+        status = None
+        while time.monotonic() < deadline + 60:
+            with app.app_context():
+                status = db.session.get(Letter, letter_id).status
+                db.session.remove()
+            if status == "sent":
+                break
+            time.sleep(0.3)
+    finally:
+        _stop(beat)
+        _stop(worker)
+    assert status == "sent", (tmp_path / "worker2.log").read_text()[-2000:]
+    with app.app_context():
+        rendered = db.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.complaint_id == complaint.id, AuditEvent.kind == "letter_rendered")).all()
+        assert [r["letter"] for r in rendered] == [letter_id]
+        sha = db.session.get(Letter, letter_id).pdf_sha256
+    store = tmp_path / "instance" / "letters"
+    assert [p.name for p in store.rglob("*.pdf")] == [f"{sha}.pdf"]
+    with app.app_context():
+        db.engine.dispose()
+    drop_database(url)
