@@ -20,46 +20,39 @@ from ..models.base import utcnow
 log = logging.getLogger(__name__)
 
 
+def _committed(operation, argument, keep_on=()):
+    """Run an operation and commit; roll back on failure, except for ``keep_on`` errors (recorded, then raised)."""
+    try:
+        result = operation(argument)
+    except keep_on:
+        db.session.commit()
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
 @shared_task(name="complaints.fire_timers", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
              max_retries=5)
 def fire_timers(complaint_id: int) -> bool:
     """Fire the due timers of one complaint (a busy database is retried; the sweep re-enqueues anyway)."""
-    try:
-        fired = task_ops.fire_timers(complaint_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return fired
+    return _committed(task_ops.fire_timers, complaint_id)
 
 
 @shared_task(name="complaints.render_letter", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
              max_retries=5)
 def render_letter(letter_id: int) -> bool:
     """Render one letter's PDF (a second message for the same letter does nothing)."""
-    try:
-        rendered = letters.render_letter(letter_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return rendered
+    return _committed(letters.render_letter, letter_id)
 
 
 @shared_task(name="complaints.send_letter", autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=True,
              retry_backoff_max=600, max_retries=8)
 def send_letter(letter_id: int) -> bool:
-    """E-mail one rendered letter; a failure is recorded (committed) and retried with backoff."""
-    try:
-        sent = letters.send_letter(letter_id)
-    except DeliveryFailed:
-        db.session.commit()  # keep the attempt and the error on the letter
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return sent
+    """E-mail one rendered letter; a failed attempt is kept on the letter and retried with backoff."""
+    return _committed(letters.send_letter, letter_id, keep_on=(DeliveryFailed,))
 
 
 JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter}

@@ -54,6 +54,7 @@ from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..models import Attachment, Complaint, Customer, Letter, User
 from ..models.base import utcnow
+from .inbox import page_number
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
 bp = Blueprint("complaints", __name__)
@@ -201,8 +202,7 @@ def _filters() -> Filters:
 @login_required
 def index():
     filters = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = page_number()
     rows = search(current_user, filters, 51, (page - 1) * 50)
     query_args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("complaints.html", rows=rows[:50], filters=filters, page=page, has_next=len(rows) > 50,

@@ -15,6 +15,12 @@ from ..extensions import db
 from ..models import Compensation, User
 
 bp = Blueprint("inbox", __name__)
+
+
+def page_number() -> int:
+    """The ``page`` query argument, 1 when absent or odd."""
+    page = request.args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
 PAGE = 50
 PRIORITIES = ("urgent", "high", "normal", "low")
 
@@ -32,8 +38,7 @@ def index():
     scope = request.args.get("scope", "mine")
     if scope not in scopes:
         scope = "mine"
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = page_number()
     priority = request.args.get("priority") if request.args.get("priority") in PRIORITIES else None
     overdue = request.args.get("overdue") == "1"
     sort = request.args.get("sort") if request.args.get("sort") in task_ops.SORTS else "due"
