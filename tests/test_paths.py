@@ -54,6 +54,7 @@ def escalate(people, complaint, open_task, complete):
     complete(people.supervisor, open_task(complaint, "Approve escalation"), escalation_approved=True, escalation_comment="Needs the customer centre")
     db.session.refresh(complaint)
     assert complaint.status == "escalated"
+    assert "escalation_notice" in letters(complaint)  # the customer is told where the complaint went
 
 
 def test_registration_acknowledges_and_triages(people, register, open_task):
