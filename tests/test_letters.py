@@ -254,3 +254,49 @@ def test_uk_summary_resolution_names_the_ombudsman_and_polish_extensions_the_lim
         jurisdiction="PL", regime="financial", delay_reasons="Potrzebna opinia rzeczoznawcy",
         due_on="2026-12-20"))[0]).split())
     assert "60 dni" in text and "2026-12-20" in text and "opinia rzeczoznawcy" in text
+
+
+def test_a_sent_letter_stays_as_sent_and_a_correction_is_a_new_version(people, register, open_task, complete,
+                                                                       login):
+    from complaints_app.domain.letters import send_letter
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    send_letter(letter.id)
+    db.session.commit()
+    sent_hash = letter.pdf_sha256
+    client = login(people.staff)
+    assert client.post(f"/letters/{letter.id}/correct", data={"note": "The reference date was wrong."}).status_code == 302
+    versions = list(db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                            Letter.task_id == letter.task_id).order_by(Letter.version)))
+    assert [(v.version, v.status) for v in versions] == [(1, "sent"), (2, "draft")]
+    correction = versions[1]
+    assert correction.corrects_id == letter.id
+    render_letter(correction.id)
+    send_letter(correction.id)
+    db.session.commit()
+    db.session.refresh(letter)
+    assert letter.pdf_sha256 == sent_hash and letter.status == "sent"  # the sent one never changes
+    _, path = letter_pdf(people.staff, correction.id)
+    assert "The reference date was wrong." in " ".join(text_of(path.read_bytes()).split())
+    assert correction.status == "sent" and correction.message_id != letter.message_id
+    refused = client.post(f"/letters/{correction.id}/correct", data={"note": ""})
+    assert refused.status_code == 302 and correction.version == 2
+
+
+def test_a_letter_the_diagram_marks_for_review_waits_for_a_person(people, register, open_task, complete, login):
+    from complaints_app.domain.letters import send_letter
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    letter.needs_review = True  # as a create_letter step with the property review=true would make it
+    letter.status, letter.next_attempt_at = "draft", None
+    db.session.commit()
+    render_letter(letter.id)
+    db.session.commit()
+    assert letter.status == "rendered" and letter.next_attempt_at is None
+    assert send_letter(letter.id) is False  # not before someone has read it
+    page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "Reviewed: send it" in page
+    assert login(people.staff).post(f"/letters/{letter.id}/approve").status_code == 302
+    db.session.refresh(letter)
+    assert letter.reviewed_by_id == people.staff.id
+    assert send_letter(letter.id) is True

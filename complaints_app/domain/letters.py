@@ -11,17 +11,17 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..letters import LetterError, LetterRenderer
 from ..mail import DeliveryFailed, deliver
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
-from .access import require_view
+from .access import require_role, require_view
 from .dispatch import after_commit
 from .driver import audit
-from .errors import Conflict, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 
 
 def renderer() -> LetterRenderer:
@@ -57,6 +57,8 @@ def letter_context(letter: Letter, complaint: Complaint) -> dict:
         else "",
         "currency": complaint.currency,
         "due_on": "",
+        "correction_of": letter.context.get("correction_of") or "",
+        "correction_note": letter.context.get("correction_note") or "",
     }
 
 
@@ -93,8 +95,9 @@ def render_letter(letter_id: int) -> bool:
     letter.rendered_at = utcnow()
     letter.status = "rendered"
     letter.error = None
-    letter.next_attempt_at = utcnow()
-    after_commit("send_letter", letter.id)
+    if not letter.needs_review or letter.reviewed_at is not None:
+        letter.next_attempt_at = utcnow()
+        after_commit("send_letter", letter.id)
     audit(complaint, "letter_rendered", None, data={"letter": letter.id, "type": letter.letter_type,
                                                     "sha256": digest})
     db.session.flush()
@@ -153,7 +156,7 @@ def send_letter(letter_id: int) -> bool:
     """E-mail a rendered letter with its PDF; at least once, always under the same Message-ID."""
     letter = db.session.scalar(select(Letter).where(Letter.id == letter_id).with_for_update()
                                .execution_options(populate_existing=True))
-    if letter is None or letter.status != "rendered":
+    if letter is None or letter.status != "rendered" or (letter.needs_review and letter.reviewed_at is None):
         return False
     complaint = db.session.get(Complaint, letter.complaint_id)
     settings = current_app.extensions["complaints.settings"]
@@ -202,3 +205,43 @@ def resend_letter(actor: User, letter_id: int) -> Letter:
     after_commit("send_letter", letter.id)
     db.session.flush()
     return letter
+
+
+def approve_letter(actor: User, letter_id: int) -> Letter:
+    """A person has read the letter the diagram asked to review: send it."""
+    require_role(actor, "staff", "supervisor", "customer_centre", "admin")
+    letter, complaint = _visible_letter(actor, letter_id)
+    if not letter.needs_review or letter.reviewed_at is not None:
+        raise Conflict(_("this letter does not wait for review"))
+    if letter.status != "rendered":
+        raise Conflict(_("the letter is not rendered yet"))
+    letter.reviewed_by_id = actor.id
+    letter.reviewed_at = utcnow()
+    letter.next_attempt_at = utcnow()
+    audit(complaint, "letter_reviewed", actor, data={"letter": letter.id})
+    after_commit("send_letter", letter.id)
+    db.session.flush()
+    return letter
+
+
+def correct_letter(actor: User, letter_id: int, note: str) -> Letter:
+    """Write a corrected version of a sent letter (the sent one stays as it was)."""
+    require_role(actor, "staff", "supervisor", "customer_centre", "admin")
+    letter, complaint = _visible_letter(actor, letter_id)
+    if letter.status != "sent":
+        raise Conflict(_("only a sent letter is corrected; change a letter before it is sent instead"))
+    note = (note or "").strip()
+    if not note or len(note) > 2000:
+        raise InvalidInput(_("say what the correction changes (up to 2000 characters)"))
+    latest = db.session.scalar(select(func.max(Letter.version)).where(
+        Letter.complaint_id == letter.complaint_id, Letter.task_id == letter.task_id))
+    correction = Letter(
+        complaint_id=letter.complaint_id, task_id=letter.task_id, version=latest + 1, corrects_id=letter.id,
+        letter_type=letter.letter_type, language=letter.language, needs_review=letter.needs_review,
+        context={**letter.context, "correction_of": (letter.sent_at or letter.created_at).date().isoformat(),
+                 "correction_note": note})
+    db.session.add(correction)
+    db.session.flush()
+    audit(complaint, "letter_corrected", actor, data={"letter": letter.id, "correction": correction.id})
+    after_commit("render_letter", correction.id)
+    return correction

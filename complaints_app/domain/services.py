@@ -59,7 +59,7 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
                 "compensation_approved", "currency", "statutory_rule", "fc_summary")
         db.session.add(Letter(
             complaint_id=ctx.complaint.id, task_id=call.task_id, letter_type=letter_type,
-            language=ctx.complaint.language,
+            language=ctx.complaint.language, needs_review=call.properties.get("review") == "true",
             context={k: call.data.get(k) for k in keys if k in call.data},
         ))
         db.session.flush()

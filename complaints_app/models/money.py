@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, in_list, utcnow
@@ -43,11 +43,12 @@ class Compensation(Base):
 
 
 class Letter(Base):
-    """A letter to the customer; one per diagram step (rendering comes with the letters issue)."""
+    """A letter to the customer: one per diagram step; once sent it never changes (a correction is a new
+    version of it)."""
 
     __tablename__ = "letters"
     __table_args__ = (
-        UniqueConstraint("complaint_id", "task_id"),
+        UniqueConstraint("complaint_id", "task_id", "version"),
         CheckConstraint(in_list("status", LETTER_STATES), name="status"),
     )
 
@@ -69,3 +70,10 @@ class Letter(Base):
     delivery_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # Version 1 comes from the diagram's step; a correction of a sent letter is the next version.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    # A step whose diagram asks for review (``review=true``): a person reads it before it goes out.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]

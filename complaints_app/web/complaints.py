@@ -48,7 +48,7 @@ from ..domain.complaints import (
     register_complaint,
 )
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.letters import letter_pdf, letter_preview, resend_letter
+from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.search import Filters, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
@@ -294,3 +294,22 @@ def outbox():
         letter = next((l for mid, l in sent.items() if re.sub(r"[^A-Za-z0-9._-]", "_", mid) == key), None)
         rows.append((f, letter))
     return render_template("outbox.html", rows=rows, mail_url=current_app.extensions["complaints.settings"].mail_url)
+
+
+@bp.post("/letters/<int:letter_id>/approve")
+@login_required
+def letter_approve(letter_id):
+    letter = approve_letter(current_user, letter_id)
+    db.session.commit()
+    flash(_("The letter is on its way."), "info")
+    return redirect(url_for("complaints.show", reference=db.session.get(Complaint, letter.complaint_id).reference))
+
+
+@bp.post("/letters/<int:letter_id>/correct")
+@login_required
+def letter_correct(letter_id):
+    correction = correct_letter(current_user, letter_id, request.form.get("note", ""))
+    db.session.commit()
+    flash(_("A corrected version is being prepared."), "info")
+    return redirect(url_for("complaints.show",
+                            reference=db.session.get(Complaint, correction.complaint_id).reference))
