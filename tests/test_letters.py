@@ -300,3 +300,14 @@ def test_a_letter_the_diagram_marks_for_review_waits_for_a_person(people, regist
     db.session.refresh(letter)
     assert letter.reviewed_by_id == people.staff.id
     assert send_letter(letter.id) is True
+
+
+def test_without_fonts_for_polish_and_ukrainian_the_renderer_refuses_to_start(monkeypatch):
+    import subprocess
+
+    from complaints_app import letters as letters_module
+
+    monkeypatch.setattr(letters_module.subprocess, "run",
+                        lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout="", stderr=""))
+    with pytest.raises(LetterError, match="install fonts-dejavu-core"):
+        LetterRenderer(ROOT, COMPANY)
