@@ -57,14 +57,14 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
     if existing is None:
         keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
                 "compensation_approved", "currency", "statutory_rule", "fc_summary")
-        db.session.add(Letter(
+        letter = Letter(
             complaint_id=ctx.complaint.id, task_id=call.task_id, letter_type=letter_type,
             language=ctx.complaint.language, needs_review=call.properties.get("review") == "true",
             context={k: call.data.get(k) for k in keys if k in call.data},
-        ))
+        )
+        db.session.add(letter)
         db.session.flush()
-        after_commit("render_letter", db.session.scalar(select(Letter.id).where(
-            Letter.complaint_id == ctx.complaint.id, Letter.task_id == call.task_id)))
+        after_commit("render_letter", letter.id)
     return {"last_letter_type": letter_type}
 
 
