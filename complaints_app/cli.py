@@ -46,7 +46,7 @@ def main():
 
 def register_commands(app) -> None:
     for command in (init, deploy, create_user_cmd, create_token_cmd, simulate, worker, beat,
-                    fire_due_timers, retry_incident_cmd):
+                    fire_due_timers, retry_incident_cmd, deadline):
         app.cli.add_command(command)
 
 
@@ -238,3 +238,24 @@ def retry_incident_cmd(incident_id, username):
         db.session.rollback()
         _fail(err)
     click.echo(f"retried incident {incident_id}")
+
+
+@click.command()
+@click.option("--rule", required=True, help="A statutory rule id, e.g. pl-consumer-14d.")
+@click.option("--received", required=True, help="The day of receipt, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def deadline(rule, received, as_json):
+    """Show a statutory deadline and how it was counted."""
+    from .domain.deadlines import compute, parse_received
+
+    try:
+        result = compute(rule, parse_received(received))
+    except DomainError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    click.echo(f"{result.rule.id}: due {result.due.isoformat()}")
+    for line in result.explanation:
+        click.echo(f"  {line}")

@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
 from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
+from ..domain.deadlines import compute as compute_deadline
+from ..domain.deadlines import parse_received
 from ..domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
 from ..extensions import db
 from ..domain.views import complaint_story, usernames
@@ -20,6 +22,7 @@ from ..models import Complaint, HumanTask
 from .openapi import api_doc, build_document
 from .schemas import (
     CompensationOut,
+    DeadlineOut,
     ComplaintIn,
     ComplaintOut,
     CompleteIn,
@@ -210,3 +213,12 @@ def retry_incident(incident_id):
     incident = task_ops.retry_incident(current_user, incident_id)
     _commit()
     return jsonify(IncidentOut.model_validate(incident, from_attributes=True).model_dump(mode="json"))
+
+
+@bp.get("/deadlines")
+@authenticated
+@api_doc("A statutory deadline and its reasoning (each day skipped and why)", response=DeadlineOut,
+         query={"rule": "a rule id such as pl-consumer-14d", "received": "the day of receipt, YYYY-MM-DD"})
+def deadline():
+    result = compute_deadline(request.args.get("rule", ""), parse_received(request.args.get("received", "")))
+    return jsonify(DeadlineOut.model_validate(result.as_dict()).model_dump(mode="json"))

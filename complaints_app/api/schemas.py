@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -151,3 +151,12 @@ class TaskListOut(BaseModel):
 
 class ErrorOut(BaseModel):
     error: dict[str, Any] = Field(description="code, message and details")
+
+
+class DeadlineOut(BaseModel):
+    rule: str
+    received: date
+    due: date
+    explanation: list[str]
+    source: str
+    consequence: str

@@ -47,6 +47,8 @@ from ..domain.complaints import (
     recent_complaints,
     register_complaint,
 )
+from ..domain.deadlines import RULES, receipt_date
+from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.search import Filters, search
@@ -243,8 +245,12 @@ def show(reference):
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
                                           .order_by(Attachment.id)))
     recent = recent_complaints(complaint.customer, exclude=complaint.id)
+    deadline = None
+    if complaint.statutory_rule in RULES:
+        deadline = compute_deadline(complaint.statutory_rule, receipt_date(complaint.received_at,
+                                                                          complaint.jurisdiction))
     return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
-                           recent=recent, names=usernames(ids, User.display_name))
+                           recent=recent, deadline=deadline, names=usernames(ids, User.display_name))
 
 
 @bp.get("/complaints/<reference>/diagram")

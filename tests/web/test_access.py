@@ -123,6 +123,7 @@ def api_routes(world):
     everyone_but_cc = ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner", "admin"]
     return [
         ("GET", "/api/v1/tasks", ROLES, None),
+        ("GET", "/api/v1/deadlines?rule=pl-consumer-14d&received=2026-12-10", ROLES, None),
         ("GET", "/api/v1/tasks?scope=team", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
         ("GET", f"/api/v1/complaints/{e}", ROLES, None),
         ("GET", f"/api/v1/complaints/{f}", everyone_but_cc, 404),

@@ -174,3 +174,10 @@ def test_a_letter_received_earlier_keeps_its_receipt_time(login, people):
 _FORM = {"customer_name": "Ola", "customer_phone": "+48 600 100 200", "channel": "letter", "category": "billing",
          "description": "Charged twice", "claimed_amount": "59.90", "currency": "PLN", "language": "pl",
          "jurisdiction": "PL", "regime": "consumer"}
+
+
+def test_the_complaint_page_shows_the_statutory_deadline_and_its_reasoning(login, people, register):
+    complaint = register(people.staff)  # Polish consumer complaint: pl-consumer-14d
+    page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "Statutory deadline" in page and "How it was counted" in page
+    assert "The day of receipt is not counted; 14 days end on" in page
