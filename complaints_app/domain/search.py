@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Select, and_, exists, or_, select, true
 
@@ -63,3 +63,32 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
                                                 HumanTask.due_at < utcnow())))
     query = query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset)
     return list(db.session.scalars(query))
+
+
+OPEN_STATUSES = ("open", "escalated", "awaiting_customer")
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` weekdays after ``start`` (the at-risk window; statutory counting lives in deadlines.py)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def at_risk(actor: User, within_days: int = 3, today: date | None = None) -> list[tuple[Complaint, list[HumanTask]]]:
+    """Unanswered complaints whose statutory deadline has passed or falls within ``within_days`` working days,
+    the most urgent first, each with its open tasks (who holds it now)."""
+    today = today or utcnow().date()
+    horizon = add_working_days(today, within_days)
+    query = visible_to(actor).where(Complaint.status.in_(OPEN_STATUSES), Complaint.statutory_due_on.is_not(None),
+                                    Complaint.statutory_due_on <= horizon)
+    complaints = list(db.session.scalars(query.order_by(Complaint.statutory_due_on, Complaint.id).limit(500)))
+    tasks: dict[int, list[HumanTask]] = {c.id: [] for c in complaints}
+    if complaints:
+        for task in db.session.scalars(select(HumanTask).where(HumanTask.complaint_id.in_(tasks),
+                                                               HumanTask.state == "open")):
+            tasks[task.complaint_id].append(task)
+    return [(c, tasks[c.id]) for c in complaints]

@@ -18,6 +18,8 @@ from ..extensions import db
 from ..models import Compensation, Complaint, Letter, User
 from ..models.base import utcnow
 from ..workflow import ServiceCall
+from .deadlines import RULES, receipt_date
+from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
 
 
@@ -77,7 +79,12 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.team = call.data["team"]
     ctx.complaint.priority = call.data["priority"]
     ctx.complaint.statutory_rule = call.data["statutory_rule"]
-    return None
+    if ctx.complaint.statutory_rule not in RULES:  # e.g. "internal-sla": no statutory clock
+        ctx.complaint.statutory_due_on = None
+        return {"statutory_due": None}
+    received = receipt_date(ctx.complaint.received_at, ctx.complaint.jurisdiction)
+    ctx.complaint.statutory_due_on = compute_deadline(ctx.complaint.statutory_rule, received).due
+    return {"statutory_due": ctx.complaint.statutory_due_on.isoformat()}
 
 
 def _open_compensation(complaint: Complaint) -> Compensation | None:

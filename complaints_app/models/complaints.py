@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
@@ -71,6 +71,8 @@ class Complaint(Base):
     team: Mapped[str | None] = mapped_column(String(80), index=True)
     priority: Mapped[str | None] = mapped_column(String(16))
     statutory_rule: Mapped[str | None] = mapped_column(String(40))
+    # The last day to answer under the statutory rule, counted at triage (see domain/deadlines.py).
+    statutory_due_on: Mapped[date | None] = mapped_column(index=True)
     received_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

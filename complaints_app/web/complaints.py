@@ -51,7 +51,7 @@ from ..domain.deadlines import RULES, receipt_date
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
-from ..domain.search import Filters, search
+from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..models import Attachment, Complaint, Customer, Letter, User
@@ -319,3 +319,19 @@ def letter_correct(letter_id):
     flash(_("A corrected version is being prepared."), "info")
     return redirect(url_for("complaints.show",
                             reference=db.session.get(Complaint, correction.complaint_id).reference))
+
+
+@bp.get("/at-risk")
+@login_required
+def risk():
+    """Complaints whose statutory deadline has passed or is close, by team and by who holds them."""
+    require_role(current_user, "supervisor", "admin", "process_owner")
+    days = request.args.get("days", "3")
+    days = int(days) if days.isascii() and days.isdigit() and int(days) <= 60 else 3
+    today = utcnow().date()
+    rows = at_risk(current_user, days, today)
+    names = usernames([t.assignee_id for _, tasks in rows for t in tasks], User.display_name)
+    teams: dict[str, list] = {}
+    for complaint, tasks in rows:
+        teams.setdefault(complaint.team or "–", []).append((complaint, tasks))
+    return render_template("at_risk.html", teams=teams, names=names, days=days, today=today)

@@ -181,3 +181,20 @@ def test_the_complaint_page_shows_the_statutory_deadline_and_its_reasoning(login
     page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
     assert "Statutory deadline" in page and "How it was counted" in page
     assert "The day of receipt is not counted; 14 days end on" in page
+
+
+def test_deadlines_are_counted_at_triage_and_the_at_risk_view_lists_the_close_ones(login, people, register):
+    from datetime import datetime, timezone
+
+    import time_machine
+
+    from complaints_app.domain.deadlines import compute
+
+    soon = register(people.staff)  # received now: due in 14 days or so
+    late = register(people.staff, received_at=datetime(2026, 10, 28, 9, tzinfo=timezone.utc))
+    assert late.statutory_due_on == compute("pl-consumer-14d", late.received_at.date()).due
+    with time_machine.travel(datetime(2026, 11, 13, 12, tzinfo=timezone.utc), tick=False):
+        page = login(people.supervisor).get("/at-risk?days=3").data.decode()
+    assert late.reference in page and "breached" in page
+    assert soon.reference not in page  # due in about two weeks
+    assert login(people.staff).get("/at-risk").status_code == 403
