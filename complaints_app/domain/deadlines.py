@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -80,8 +81,10 @@ class Deadline:
                 "consequence": self.rule.consequence}
 
 
-def _holidays(jurisdiction: str, years) -> holidays.HolidayBase:
-    return holidays.country_holidays(**CALENDARS[jurisdiction], years=years)
+@lru_cache(maxsize=64)
+def _holidays(jurisdiction: str, first_year: int) -> holidays.HolidayBase:
+    """Public holidays of three years from ``first_year`` (built once per process)."""
+    return holidays.country_holidays(**CALENDARS[jurisdiction], years=range(first_year, first_year + 3))
 
 
 def _why_not_working(day: date, calendar) -> str | None:
@@ -104,7 +107,7 @@ def compute(rule_id: str, received: date) -> Deadline:
     rule = RULES.get(rule_id)
     if rule is None:
         raise NotFound(_("no deadline rule %(rule)s; rules are %(rules)s", rule=rule_id, rules=", ".join(RULES)))
-    calendar = _holidays(rule.jurisdiction, range(received.year, received.year + 3))
+    calendar = _holidays(rule.jurisdiction, received.year)
     lines = [_("Received on %(day)s (%(weekday)s).", day=received.isoformat(), weekday=received.strftime("%A"))]
     if rule.unit == "days":
         due = received + timedelta(days=rule.count)
