@@ -55,13 +55,9 @@ PARAGRAPH = ("Przeanalizowaliśmy historię Pana rachunku, nagrania rozmów z in
 
 
 def context(**overrides) -> dict:
-    """A valid letter context (as tests/test_letters.py ``context()``)."""
-    values = {"reference": "C-2026-000042", "received_on": "2026-11-02", "today": "2026-11-23",
-              "customer_name": "Zażółć gęślą jaźń / Ґанна Єрмак-Їжак і", "customer_email": "z@example.com",
-              "description": "Ґанок: є і ї", "decision": "partly_upheld",
-              "decision_reasons": "Ґанок: є і ї", "remedy": "", "compensation_amount": "120.00", "currency": "PLN",
-              "jurisdiction": "PL", "regime": "consumer", "due_on": ""}
-    values.update(overrides)
+    """A valid letter context: the templates' own sample data (letters/sample.json), Polish consumer rules."""
+    values = json.loads((ROOT / "sample.json").read_text("utf-8"))
+    values.update({"jurisdiction": "PL", "regime": "consumer", "due_on": ""}, **overrides)
     return values
 
 
