@@ -46,7 +46,7 @@ def main():
 
 def register_commands(app) -> None:
     for command in (init, deploy, create_user_cmd, create_token_cmd, simulate, worker, beat,
-                    fire_due_timers, retry_incident_cmd, deadline):
+                    fire_due_timers, retry_incident_cmd, deadline, validate):
         app.cli.add_command(command)
 
 
@@ -259,3 +259,27 @@ def deadline(rule, received, as_json):
     click.echo(f"{result.rule.id}: due {result.due.isoformat()}")
     for line in result.explanation:
         click.echo(f"  {line}")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file, one per line.")
+@with_appcontext
+def validate(files, as_json):
+    """Check BPMN FILES (DMN files given with them are used) without deploying: exit 0 when all are
+    accepted, 1 when any is rejected, 2 on an internal error."""
+    try:
+        contents = processes.read_files(list(files))
+        verdicts = [processes.verdict(contents, name) for name in sorted(contents) if not name.endswith(".dmn")]
+    except Exception as err:  # noqa: BLE001 - the contract: exit 2 only for our own failure
+        click.echo(f"internal error: {type(err).__name__}: {err}", err=True)
+        sys.exit(2)
+    for item in verdicts:
+        if as_json:
+            click.echo(json.dumps(item, ensure_ascii=False))
+            continue
+        click.echo(f"{'accepted' if item['accepted'] else 'rejected'}: {item['file']}")
+        for problem in item["problems"]:
+            where = problem.get("element_id") or problem.get("process") or problem.get("file") or ""
+            click.echo(f"  {where}: {problem['message']}")
+    sys.exit(0 if all(item["accepted"] for item in verdicts) else 1)

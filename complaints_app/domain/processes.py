@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
 from ..workflow import DefinitionError, ProcessRuntime
+from ..workflow.xml import parse_xml
 from .errors import InvalidInput, NotFound
 from .forms import check_form_definition
 from .services import SERVICES
@@ -95,3 +96,28 @@ def latest_definition(process_id: str = "complaint") -> ProcessDefinition:
     if definition is None:
         raise NotFound(_("no version of process “%(process)s” is deployed; run “complaints init” or deploy one", process=process_id))
     return definition
+
+
+def process_ids(data: bytes, filename: str) -> list[str]:
+    """The ids of the processes a BPMN file defines."""
+    root = parse_xml(data, filename)
+    return [node.get("id") for node in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")
+            if node.get("id")]
+
+
+def verdict(files: dict[str, bytes], name: str) -> dict:
+    """Whether ``name`` (with the DMN files beside it) can be deployed here, and if not, why."""
+    try:
+        ids = process_ids(files[name], name)
+        if not ids:
+            return {"file": name, "accepted": False, "problems": [{"file": name, "message": "no process in the file"}]}
+        problems = []
+        dmn = {n: d for n, d in files.items() if n.endswith(".dmn")}
+        for process_id in ids:
+            try:
+                validate({name: files[name], **dmn}, process_id)
+            except InvalidInput as err:
+                problems += [{"process": process_id, **p} for p in err.details.get("problems", [])]
+        return {"file": name, "accepted": not problems, "processes": ids, "problems": problems}
+    except DefinitionError as err:
+        return {"file": name, "accepted": False, "problems": err.problems}

@@ -68,19 +68,26 @@ class ProcessRuntime:
                     parser.add_bpmn_xml(root, filename=name)
             except ValidationException as err:
                 raise DefinitionError([_validation_problem(err, name)]) from None
+            except Exception as err:
+                raise DefinitionError([{"file": name, "message": f"the file could not be read as BPMN or DMN: "
+                                                                 f"{type(err).__name__}: {err}"}]) from None
         try:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except ValidationException as err:
             raise DefinitionError([_validation_problem(err, None)]) from None
-        except (KeyError, AttributeError, TypeError, ValueError) as err:
-            raise DefinitionError([{"message": f"the diagram could not be built: {err!r}"}]) from None
+        except Exception as err:  # the library's own failures on foreign diagrams: a verdict, never a crash
+            raise DefinitionError([{"message": f"the diagram could not be built: {type(err).__name__}: {err}"}]) from None
         elements = {}
         for task_spec in _all_task_specs(spec, subprocess_specs):
             elements[task_spec.bpmn_id] = describe_spec(task_spec)
+        try:
+            spec_json = self.serializer.dump_spec(spec, subprocess_specs)
+        except (TypeError, ValueError) as err:
+            raise DefinitionError([{"message": f"the diagram uses something the app cannot run or save: {err}"}]) from None
         return CompiledDefinition(
             process_id=process_id,
-            spec_json=self.serializer.dump_spec(spec, subprocess_specs),
+            spec_json=spec_json,
             elements=elements,
             service_topics={e["topic"] for e in elements.values() if e.get("topic")},
             lanes={e["lane"] for e in elements.values() if e.get("lane")},
@@ -374,7 +381,8 @@ def _incident(workflow, err) -> EngineIncident:
 
 
 def _validation_problem(err: ValidationException, filename: str | None) -> dict:
-    problem = {"message": getattr(err, "message", None) or str(err)}
+    text = " ".join(str(getattr(err, "message", None) or err).split()).rstrip(". ")
+    problem = {"message": text + "."}
     if getattr(err, "id", None):
         problem["element_id"] = err.id
     if getattr(err, "name", None):
