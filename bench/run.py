@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import pstats
-import random
 import secrets
 import shutil
 import statistics

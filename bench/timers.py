@@ -94,7 +94,7 @@ def main(argv=None) -> int:
         from complaints_app.config import Settings
         from complaints_app.extensions import db
         from complaints_app.models import AuditEvent, WorkflowInstance
-        from complaints_app.simulation import PATHS, drive, ensure_users, register_simulated
+        from complaints_app.simulation import PATHS, drive, ensure_users
 
         app = create_app(Settings.from_env(env))
         report["broker_url"] = app.extensions["complaints.settings"].broker_url.split("///")[0] + "///..."
