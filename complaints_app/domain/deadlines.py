@@ -142,3 +142,8 @@ def parse_received(text: str) -> date:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise InvalidInput(_("received must be a date as YYYY-MM-DD")) from None
+
+
+def extension_of(rule_id: str | None) -> Rule | None:
+    """The rule that extends ``rule_id`` (e.g. pl-financial-60d for pl-financial-30d), if the law allows one."""
+    return next((rule for rule in RULES.values() if rule.extends == rule_id), None)

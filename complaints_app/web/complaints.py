@@ -47,9 +47,10 @@ from ..domain.complaints import (
     recent_complaints,
     register_complaint,
 )
-from ..domain.deadlines import RULES, receipt_date
+from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
@@ -245,12 +246,14 @@ def show(reference):
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
                                           .order_by(Attachment.id)))
     recent = recent_complaints(complaint.customer, exclude=complaint.id)
-    deadline = None
+    deadline = extension = None
     if complaint.statutory_rule in RULES:
+        extension = extension_of(complaint.statutory_rule)
         deadline = compute_deadline(complaint.statutory_rule, receipt_date(complaint.received_at,
                                                                           complaint.jurisdiction))
     return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
-                           recent=recent, deadline=deadline, names=usernames(ids, User.display_name))
+                           recent=recent, deadline=deadline, extension=extension,
+                           names=usernames(ids, User.display_name))
 
 
 @bp.get("/complaints/<reference>/diagram")
@@ -335,3 +338,14 @@ def risk():
     for complaint, tasks in rows:
         teams.setdefault(complaint.team or "–", []).append((complaint, tasks))
     return render_template("at_risk.html", teams=teams, names=names, days=days, today=today)
+
+
+@bp.post("/complaints/<reference>/extend")
+@login_required
+def extend(reference):
+    """Extend the statutory deadline where the law allows it; the customer gets a holding letter."""
+    complaint = get_complaint(reference)
+    extend_deadline(current_user, complaint, request.form.get("reasons", ""))
+    db.session.commit()
+    flash(_("Deadline extended; the holding letter is on its way."), "info")
+    return redirect(url_for("complaints.show", reference=reference))

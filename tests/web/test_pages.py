@@ -184,7 +184,7 @@ def test_the_complaint_page_shows_the_statutory_deadline_and_its_reasoning(login
 
 
 def test_deadlines_are_counted_at_triage_and_the_at_risk_view_lists_the_close_ones(login, people, register):
-    from datetime import datetime, timezone
+    from datetime import date, datetime, timezone
 
     import time_machine
 
@@ -192,9 +192,45 @@ def test_deadlines_are_counted_at_triage_and_the_at_risk_view_lists_the_close_on
 
     soon = register(people.staff)  # received now: due in 14 days or so
     late = register(people.staff, received_at=datetime(2026, 10, 28, 9, tzinfo=timezone.utc))
-    assert late.statutory_due_on == compute("pl-consumer-14d", late.received_at.date()).due
+    assert late.statutory_due_on == compute("pl-consumer-14d", date(2026, 10, 28)).due
     with time_machine.travel(datetime(2026, 11, 13, 12, tzinfo=timezone.utc), tick=False):
         page = login(people.supervisor).get("/at-risk?days=3").data.decode()
     assert late.reference in page and "breached" in page
     assert soon.reference not in page  # due in about two weeks
     assert login(people.staff).get("/at-risk").status_code == 403
+
+
+def test_extending_a_financial_deadline_records_why_and_writes_the_holding_letter(login, people, register):
+    from complaints_app.domain.deadlines import compute, receipt_date
+    from complaints_app.domain.letters import letter_pdf, render_letter
+    from complaints_app.models import AuditEvent, Letter
+    from tests.test_letters import text_of
+
+    complaint = register(people.staff, regime="financial")
+    assert complaint.statutory_rule == "pl-financial-30d"
+    staff, supervisor = login(people.staff), None
+    assert "Extend to" not in staff.get(f"/complaints/{complaint.reference}").data.decode()
+    supervisor = login(people.supervisor)
+    assert "Extend to pl-financial-60d" in supervisor.get(f"/complaints/{complaint.reference}").data.decode()
+    short = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": "busy"})
+    assert short.status_code == 302
+    db.session.refresh(complaint)
+    assert complaint.statutory_rule == "pl-financial-30d"  # refused: the customer must be told why
+    reasons = "We are waiting for the card scheme's chargeback report."
+    assert supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons}).status_code == 302
+    db.session.refresh(complaint)
+    expected = compute("pl-financial-60d", receipt_date(complaint.received_at, "PL")).due
+    assert (complaint.statutory_rule, complaint.statutory_due_on) == ("pl-financial-60d", expected)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.complaint_id == complaint.id,
+                                                       AuditEvent.kind == "deadline_extended"))
+    assert event.data["reasons"] == reasons and event.data["from"] == "pl-financial-30d"
+    letter = db.session.get(Letter, event.data["letter"])
+    render_letter(letter.id)
+    db.session.commit()
+    _, path = letter_pdf(people.supervisor, letter.id)
+    text = " ".join(text_of(path.read_bytes()).split())
+    assert reasons in text and expected.isoformat() in text and "60 dni" in text
+    again = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons})
+    assert again.status_code == 302
+    db.session.refresh(complaint)
+    assert complaint.statutory_rule == "pl-financial-60d"  # 60 days is the most the law allows
