@@ -10,7 +10,7 @@ from sqlalchemy import select
 from complaints_app.domain.attachments import add_attachment, read_upload
 from complaints_app.domain.letters import render_letter
 from complaints_app.extensions import db
-from complaints_app.models import Letter
+from complaints_app.models import Letter, WorkflowInstance
 from tests.conftest import PEOPLE
 
 ROLES = list(PEOPLE)
@@ -29,7 +29,8 @@ def world(people, register, open_task, complete):
     db.session.commit()
     return {"escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
             "first_contact": open_task(fresh), "admin_id": people.admin.id, "attachment": attachment.id,
-            "letter": letter.id}
+            "letter": letter.id, "definition": db.session.scalar(select(WorkflowInstance.definition_id).where(
+                WorkflowInstance.complaint_id == escalated.id))}
 
 
 def routes(world):
@@ -58,6 +59,10 @@ def routes(world):
         ("GET", "/outbox", ["supervisor", "supervisor2", "manager", "admin"], 403),
         ("GET", "/at-risk", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
         ("POST", f"/complaints/{e}/extend", [], (302, 403, 404)),
+        ("GET", "/processes", ["owner", "admin"], 403),
+        ("GET", f"/processes/{world['definition']}", ["owner", "admin"], 403),
+        ("GET", f"/processes/{world['definition']}/diagram", ["owner", "admin"], 403),
+        ("POST", "/processes/deploy", [], (302, 403)),
         ("POST", f"/letters/{world['letter']}/approve", [], (302, 403)),
         ("POST", f"/letters/{world['letter']}/correct", [], (302, 403)),
         ("POST", f"/complaints/{e}/attachments", ROLES, None),
@@ -115,6 +120,7 @@ def test_routes_cover_the_app(app, world):
               .replace(f"/attachments/{world['attachment']}", "/attachments/<int:attachment_id>")
               .replace(f"/letters/{world['letter']}", "/letters/<int:letter_id>")
               .replace("/admin/letters/final_response/uk", "/admin/letters/<letter_type>/<language>")
+              .replace(f"/processes/{world['definition']}", "/processes/<int:definition_id>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
 

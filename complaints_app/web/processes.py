@@ -1,0 +1,83 @@
+"""Process owners: the deployed versions, each one's diagram, and deploying a new version from files."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import case, func, select
+
+from ..domain import processes
+from ..domain.access import require_role
+from ..domain.errors import InvalidInput, NotFound
+from ..extensions import db
+from ..models import DefinitionFile, ProcessDefinition, User, WorkflowInstance
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+MAX_FILES = 20
+
+
+@bp.before_request
+@login_required
+def _owners_only():
+    require_role(current_user, "process_owner", "admin")
+
+
+@bp.get("")
+def index():
+    running, finished = {}, {}
+    for definition_id, open_count, done_count in db.session.execute(select(
+            WorkflowInstance.definition_id,
+            func.sum(case((WorkflowInstance.is_completed.is_(False), 1), else_=0)),
+            func.sum(case((WorkflowInstance.is_completed.is_(True), 1), else_=0)),
+    ).group_by(WorkflowInstance.definition_id)):
+        running[definition_id], finished[definition_id] = open_count, done_count
+    versions = list(db.session.scalars(select(ProcessDefinition).order_by(
+        ProcessDefinition.process_id, ProcessDefinition.version.desc())))
+    authors = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({v.deployed_by_id for v in versions if v.deployed_by_id})
+    )).all()) if versions else {}
+    return render_template("processes.html", versions=versions, running=running, finished=finished,
+                           authors=authors, problems=[])
+
+
+@bp.post("/deploy")
+def deploy():
+    """Deploy uploaded .bpmn and .dmn files as the next version, after the same checks as the CLI."""
+    uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_FILES]
+    files = {f.filename.rsplit("/", 1)[-1]: f.read(6 * 1024 * 1024) for f in uploads}
+    bad = [name for name in files if not name.endswith((".bpmn", ".dmn"))]
+    if not files or bad:
+        raise InvalidInput(_("upload .bpmn and .dmn files"))
+    comment = (request.form.get("comment") or "").strip()[:2000] or None
+    process_id = (request.form.get("process_id") or "complaint").strip()[:120]
+    try:
+        definition = processes.deploy(files, current_user, comment, process_id)
+    except InvalidInput as err:
+        db.session.rollback()
+        flash(_("Nothing was deployed: the diagram has problems."), "error")
+        versions = list(db.session.scalars(select(ProcessDefinition).order_by(
+            ProcessDefinition.process_id, ProcessDefinition.version.desc())))
+        return render_template("processes.html", versions=versions, running={}, finished={}, authors={},
+                               problems=err.details.get("problems", [{"message": err.message}])), 400
+    db.session.commit()
+    flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
+            version=definition.version), "info")
+    return redirect(url_for("processes.show", definition_id=definition.id))
+
+
+@bp.get("/<int:definition_id>")
+def show(definition_id):
+    definition = db.session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFound(_("no such process version"))
+    return render_template("process.html", definition=definition)
+
+
+@bp.get("/<int:definition_id>/diagram")
+def diagram(definition_id):
+    files = list(db.session.scalars(select(DefinitionFile).where(
+        DefinitionFile.definition_id == definition_id, DefinitionFile.filename.like("%.bpmn"))))
+    if not files:
+        raise NotFound(_("no such process version"))
+    return jsonify({"xml": files[0].content.decode("utf-8", "replace"), "completed": [], "active": []})

@@ -1,0 +1,48 @@
+"""Process owners see the versions, read any version's diagram and deploy new ones from files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from complaints_app.extensions import db
+from complaints_app.models import ProcessDefinition
+
+VARIANT = Path(__file__).resolve().parents[1] / "data" / "variant"
+BOMB = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"/>')
+
+
+def versions() -> int:
+    return db.session.scalar(select(func.count(ProcessDefinition.id)))
+
+
+def test_deploy_a_new_version_from_files(login, people):
+    client = login(people.owner)
+    page = client.get("/processes").data.decode()
+    assert "Deploy a new version" in page and "complaint" in page
+    before = versions()
+    files = [(io.BytesIO(p.read_bytes()), p.name) for p in sorted(VARIANT.iterdir())]
+    response = client.post("/processes/deploy", data={"files": files, "comment": "quality review added"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and versions() == before + 1
+    shown = client.get(response.headers["Location"]).data.decode()
+    assert "quality review added" in shown and "variant_complaint.bpmn" in shown
+    definition_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    diagram = client.get(f"/processes/{definition_id}/diagram").json
+    assert "V2_User_QualityReview" in diagram["xml"]
+
+
+def test_a_hostile_or_broken_upload_deploys_nothing_and_says_why(login, people):
+    client = login(people.owner)
+    before = versions()
+    response = client.post("/processes/deploy", data={"files": [(io.BytesIO(BOMB), "bomb.bpmn")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "DTDs and entity declarations are not accepted" in response.data.decode()
+    other = client.post("/processes/deploy", data={"files": [(io.BytesIO(b"x"), "notes.txt")]},
+                        content_type="multipart/form-data")
+    assert other.status_code == 302
+    assert versions() == before
