@@ -16,11 +16,16 @@ class DeliveryFailed(Exception):
     """The message could not be handed over; it will be tried again."""
 
 
+def outbox_name(message_id: str) -> str:
+    """The outbox file of a message: the same Message-ID always lands in the same file."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", message_id.strip("<>")) + ".eml"
+
+
 def deliver(message: EmailMessage, mail_url: str, outbox: Path) -> str:
-    """Hand the message over; returns where it went. The same Message-ID always lands in the same file."""
+    """Hand the message over; returns where it went."""
     if not mail_url:
         outbox.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", message["Message-ID"].strip("<>")) + ".eml"
+        name = outbox_name(message["Message-ID"])
         with tempfile.NamedTemporaryFile(dir=outbox, delete=False) as tmp:
             tmp.write(message.as_bytes())
         os.replace(tmp.name, outbox / name)

@@ -311,3 +311,15 @@ def test_without_fonts_for_polish_and_ukrainian_the_renderer_refuses_to_start(mo
                         lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout="", stderr=""))
     with pytest.raises(LetterError, match="install fonts-dejavu-core"):
         LetterRenderer(ROOT, COMPANY)
+
+
+def test_the_outbox_page_lists_each_written_message_with_its_letter(people, register, open_task, complete, login):
+    from complaints_app.domain.letters import send_letter
+    from complaints_app.mail import outbox_name
+
+    _, letter = _rendered(people, register, open_task, complete)
+    send_letter(letter.id)
+    db.session.commit()
+    page = login(people.supervisor).get("/outbox").data.decode()
+    row = page.split(outbox_name(letter.message_id))[1].split("</tr>")[0]
+    assert f"/letters/{letter.id}" in row

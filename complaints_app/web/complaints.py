@@ -55,6 +55,7 @@ from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_
 from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
+from ..mail import outbox_name
 from ..models import Attachment, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from .inbox import page_number
@@ -296,12 +297,11 @@ def outbox():
     require_role(current_user, "admin", "supervisor")
     folder = Path(current_app.extensions["complaints.settings"].outbox_path)
     files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime, reverse=True)[:200] if folder.is_dir() else []
-    sent = {l.message_id.strip("<>"): l for l in db.session.scalars(select(Letter).where(Letter.message_id.is_not(None)))}
-    rows = []
-    for f in files:
-        key = f.stem
-        letter = next((l for mid, l in sent.items() if re.sub(r"[^A-Za-z0-9._-]", "_", mid) == key), None)
-        rows.append((f, letter))
+    # A letter's file is named after its Message-ID, which starts with "letter-<id>-".
+    ids = {int(m[1]) for f in files if (m := re.match(r"letter-(\d{1,18})-", f.name))}
+    letters = {outbox_name(letter.message_id): letter for letter in db.session.scalars(
+        select(Letter).where(Letter.id.in_(ids), Letter.message_id.is_not(None)))} if ids else {}
+    rows = [(f, letters.get(f.name)) for f in files]
     return render_template("outbox.html", rows=rows, mail_url=current_app.extensions["complaints.settings"].mail_url)
 
 

@@ -23,6 +23,11 @@ def _owners_only():
     require_role(current_user, "process_owner", "admin")
 
 
+def _versions() -> list[ProcessDefinition]:
+    return list(db.session.scalars(select(ProcessDefinition).order_by(
+        ProcessDefinition.process_id, ProcessDefinition.version.desc())))
+
+
 @bp.get("")
 def index():
     running, finished = {}, {}
@@ -32,8 +37,7 @@ def index():
             func.sum(case((WorkflowInstance.is_completed.is_(True), 1), else_=0)),
     ).group_by(WorkflowInstance.definition_id)):
         running[definition_id], finished[definition_id] = open_count, done_count
-    versions = list(db.session.scalars(select(ProcessDefinition).order_by(
-        ProcessDefinition.process_id, ProcessDefinition.version.desc())))
+    versions = _versions()
     authors = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({v.deployed_by_id for v in versions if v.deployed_by_id})
     )).all()) if versions else {}
@@ -56,9 +60,7 @@ def deploy():
     except InvalidInput as err:
         db.session.rollback()
         flash(_("Nothing was deployed: the diagram has problems."), "error")
-        versions = list(db.session.scalars(select(ProcessDefinition).order_by(
-            ProcessDefinition.process_id, ProcessDefinition.version.desc())))
-        return render_template("processes.html", versions=versions, running={}, finished={}, authors={},
+        return render_template("processes.html", versions=_versions(), running={}, finished={}, authors={},
                                problems=err.details.get("problems", [{"message": err.message}])), 400
     db.session.commit()
     flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
