@@ -187,3 +187,23 @@ def test_received_at_needs_a_zone_and_a_past(client, auth, people, received_at):
 def test_process_owners_read_but_do_not_register(client, auth, people):
     response = client.post("/api/v1/complaints", json=COMPLAINT, headers=auth(people.owner))
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
+
+
+def test_withdraw_a_complaint_through_the_api(client, auth, people):
+    staff, supervisor = auth(people.staff), auth(people.supervisor)
+    body = create(client, staff)
+    assert [m["name"] for m in body["messages"]] == ["complaint_withdrawn"]
+    url = f"/api/v1/complaints/{body['reference']}/messages"
+    refused = client.post(url, json={"name": "complaint_withdrawn", "reason": "x"}, headers=supervisor)
+    assert refused.status_code == 403
+    blank = client.post(url, json={"name": "complaint_withdrawn", "reason": " "}, headers=staff)
+    assert blank.status_code == 400
+    unknown = client.post(url, json={"name": "payment_received", "reason": "x"}, headers=staff)
+    assert unknown.status_code == 409
+    done = client.post(url, json={"name": "complaint_withdrawn", "reason": "Customer called back"}, headers=staff)
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "withdrawn"
+    assert done.json["tasks"] == [] and done.json["messages"] == []
+    assert "withdrawal_confirmation" in [letter["letter_type"] for letter in done.json["letters"]]
+    again = client.post(url, json={"name": "complaint_withdrawn", "reason": "again"}, headers=staff)
+    assert again.status_code == 409

@@ -42,7 +42,7 @@ def letters():
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("letter_type", ["acknowledgement", "escalation_notice", "final_response", "holding_letter",
-                                         "summary_resolution"])
+                                         "summary_resolution", "withdrawal_confirmation"])
 def test_every_template_renders_in_every_language(letters, letter_type, language):
     assert letter_type in letters.letter_types()
     pdf, _ = letters.render(letter_type, language, context(delay_reasons="Ekspertyza: ґ", due_on="2026-12-20"))

@@ -15,6 +15,7 @@ from ..domain.access import require_view
 from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
+from ..domain.messages import available_messages, send_message
 from ..domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
 from ..extensions import db
 from ..domain.views import complaint_story, usernames
@@ -29,6 +30,8 @@ from .schemas import (
     EventOut,
     IncidentOut,
     LetterOut,
+    MessageIn,
+    MessageOut,
     TaskListOut,
     TaskOut,
 )
@@ -122,6 +125,8 @@ def complaint_out(complaint) -> dict:
             approved_by=names.get(c.approved_by_id), proposed_by=names.get(c.proposed_by_id),
             payout_reference=c.payout_reference) for c in story["compensations"]],
         incidents=[IncidentOut.model_validate(i, from_attributes=True) for i in story["incidents"]],
+        messages=[MessageOut(name=m.name, element_id=m.element_id, element_name=m.element_name,
+                             interrupting=m.interrupting) for m in available_messages(current_user, complaint)],
     ).model_dump(mode="json")
 
 
@@ -152,6 +157,18 @@ def create_complaint():
 def complaint_detail(reference):
     complaint = get_complaint(reference)
     require_view(current_user, complaint)
+    return jsonify(complaint_out(complaint))
+
+
+@bp.post("/complaints/<reference>/messages")
+@authenticated
+@api_doc("Record a message the process waits for (e.g. complaint_withdrawn) with its reason; the process runs on",
+         body=MessageIn, response=ComplaintOut)
+def post_message(reference):
+    body = _json_body(MessageIn)
+    complaint = get_complaint(reference)
+    send_message(current_user, complaint, body.name, body.reason)
+    _commit()
     return jsonify(complaint_out(complaint))
 
 

@@ -59,6 +59,18 @@ class CompleteIn(Strict):
     data: dict[str, Any] = Field(default_factory=dict, description="the form's field values by field id")
 
 
+class MessageIn(Strict):
+    name: str = Field(description="the message the diagram catches, e.g. complaint_withdrawn", max_length=200)
+    reason: str = Field(description="why (recorded in the history)", max_length=2000)
+
+
+class MessageOut(BaseModel):
+    name: str
+    element_id: str
+    element_name: str | None
+    interrupting: bool
+
+
 class FormField(BaseModel):
     id: str
     type: str
@@ -143,6 +155,7 @@ class ComplaintOut(BaseModel):
     letters: list[LetterOut] = []
     compensations: list[CompensationOut] = []
     incidents: list[IncidentOut] = []
+    messages: list[MessageOut] = Field(default=[], description="what you may record now (e.g. a withdrawal)")
 
 
 class TaskListOut(BaseModel):

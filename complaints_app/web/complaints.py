@@ -52,6 +52,7 @@ from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
+from ..domain.messages import available_messages, send_message
 from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
@@ -254,6 +255,7 @@ def show(reference):
                                                                           complaint.jurisdiction))
     return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
                            recent=recent, deadline=deadline, extension=extension,
+                           messages=available_messages(current_user, complaint),
                            names=usernames(ids, User.display_name))
 
 
@@ -338,6 +340,17 @@ def risk():
     for complaint, tasks in rows:
         teams.setdefault(complaint.team or "–", []).append((complaint, tasks))
     return render_template("at_risk.html", teams=teams, names=names, days=days, today=today)
+
+
+@bp.post("/complaints/<reference>/messages")
+@login_required
+def message(reference):
+    """Record what the diagram waits to hear (e.g. the customer withdrawing), with the reason."""
+    complaint = get_complaint(reference)
+    send_message(current_user, complaint, request.form.get("name", ""), request.form.get("reason", ""))
+    db.session.commit()
+    flash(_("Recorded; the process has moved on."), "info")
+    return redirect(url_for("complaints.show", reference=reference))
 
 
 @bp.post("/complaints/<reference>/extend")

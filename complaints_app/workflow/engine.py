@@ -15,7 +15,7 @@ from typing import Callable
 from uuid import UUID
 
 from lxml import etree
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -28,6 +28,8 @@ from .types import (
     DefinitionError,
     ElementEvent,
     EngineIncident,
+    MessageCatch,
+    MessageNotExpected,
     OpenTask,
     ServiceCall,
     StepResult,
@@ -97,6 +99,7 @@ class ProcessRuntime:
         specs = self._specs.get(key)
         if specs is None:
             specs = self.serializer.load_spec(spec_json() if callable(spec_json) else spec_json)
+            _wire_event_subprocesses(specs[0])
             with self._lock:
                 self._specs[key] = specs
         return specs
@@ -199,6 +202,56 @@ class Run:
             return []
         return self._step(action)
 
+    def messages(self) -> list[MessageCatch]:
+        """Messages the process would catch now: event subprocesses started by a message (not already
+        running) and message events it waits at."""
+        workflow = self.workflow
+        if workflow.is_completed():
+            return []
+        running = {t.task_spec.name for t in workflow.get_tasks(state=_ACTIVE)}
+        found = []
+        for name in getattr(workflow.spec.start, "trigger_specs", []):
+            sp_spec = workflow.subprocess_specs.get(name)
+            if sp_spec is None or name in running:
+                continue
+            for start in sp_spec.bpmn_start_events:
+                if _is_message(start.event_definition):
+                    found.append(_message_catch(start, start.extensions.get("interrupting") != "false"))
+        for task in workflow.event_manager.tasks.values():
+            if task.has_state(TaskState.WAITING) and _is_message(task.task_spec.event_definition):
+                found.append(_message_catch(task.task_spec, False))
+        return found
+
+    def send_message(self, name: str, payload: dict) -> StepResult:
+        """Deliver a message; an interrupting event subprocess it starts ends everything else."""
+        catch = next((m for m in self.messages() if m.name == name), None)
+        if catch is None:
+            raise MessageNotExpected(name)
+        workflow = self.workflow
+        definition = _message_definition(workflow, catch.element_id)
+        subprocess_name = _event_subprocess_of(workflow, catch.element_id)
+
+        def action():
+            root = workflow.task_tree
+            before = {child.id for child in root.children}
+            if subprocess_name is not None:
+                # Start the event subprocess here rather than through the library's trigger, which
+                # rewires the (shared, cached) definition so every later complaint would start it too.
+                spec = workflow.spec.task_specs[subprocess_name]
+                child = root._add_child(spec, TaskState.FUTURE)
+                child.triggered = True
+                spec._update(child)
+            data = deepcopy(payload)
+            if hasattr(definition, "result_var"):  # Camunda's message: the payload lands under this name
+                data = {"payload": data, "result_var": name}
+            workflow.send_event(BpmnEvent(definition, payload=data))
+            if catch.interrupting:
+                for child in list(root.children):
+                    if child.id in before:
+                        child.cancel()
+            return []
+        return self._step(action)
+
     def retry(self, task_id: str | None) -> StepResult:
         """Run a failed task again (its data as before the failure) and run on."""
         def action():
@@ -296,6 +349,41 @@ def _boundary_due(task) -> datetime | None:
             moment = datetime.fromisoformat(value)
             due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
     return min(due) if due else None
+
+
+def _is_message(definition) -> bool:
+    return "Message" in type(definition).__name__ and bool(getattr(definition, "name", None))
+
+
+def _message_catch(spec, interrupting: bool) -> MessageCatch:
+    return MessageCatch(name=spec.event_definition.name, element_id=spec.bpmn_id, element_name=spec.bpmn_name,
+                        properties=dict(getattr(spec, "extensions", None) or {}), interrupting=interrupting)
+
+
+def _wire_event_subprocesses(spec) -> None:
+    """Give each message-started event subprocess its start as input, one way only: the library's
+    own trigger connects it both ways, on the shared definition, at the first message ever caught."""
+    for name in getattr(spec.start, "trigger_specs", []):
+        task_spec = spec.task_specs.get(name)
+        if task_spec is not None and not task_spec._inputs:
+            task_spec._inputs = [spec.start.name]
+
+
+def _event_subprocess_of(workflow, start_id: str) -> str | None:
+    """The event subprocess (of the top process) that ``start_id`` starts, if any."""
+    for name in getattr(workflow.spec.start, "trigger_specs", []):
+        sp_spec = workflow.subprocess_specs.get(name)
+        if sp_spec is not None and any(s.bpmn_id == start_id for s in sp_spec.bpmn_start_events):
+            return name
+    return None
+
+
+def _message_definition(workflow, element_id: str):
+    for process in [workflow.spec, *workflow.subprocess_specs.values()]:
+        spec = process.task_specs.get(element_id)
+        if spec is not None:
+            return spec.event_definition
+    raise MessageNotExpected(element_id)
 
 
 def _open_task(task) -> OpenTask:

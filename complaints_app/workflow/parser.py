@@ -74,6 +74,16 @@ class DecisionTaskParser(BusinessRuleTaskParser):
         return ref
 
 
+class StartEventParser(CamundaPropertiesMixin, CamundaStartEventParser):
+    """Start events also keep ``isInterrupting`` (an event subprocess's start may leave the rest running)."""
+
+    def parse_extensions(self, node=None):
+        properties = super().parse_extensions(node)
+        if (node is None or node is self.node) and self.node.get("isInterrupting", "true").lower() == "false":
+            properties["interrupting"] = "false"
+        return properties
+
+
 def _with_properties(parser_cls):
     return type(parser_cls.__name__, (CamundaPropertiesMixin, parser_cls), {})
 
@@ -87,7 +97,7 @@ class ComplaintsParser(CamundaParser):
         full_tag("serviceTask"): (TopicServiceTaskParser, TopicServiceTask),
         full_tag("businessRuleTask"): (DecisionTaskParser, BusinessRuleTask),
         full_tag("scriptTask"): (_with_properties(ScriptTaskParser), ScriptTask),
-        full_tag("startEvent"): (_with_properties(CamundaStartEventParser), StartEvent),
+        full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("endEvent"): (_with_properties(CamundaEndEventParser), EndEvent),
         full_tag("intermediateCatchEvent"): (
             _with_properties(CamundaIntermediateCatchEventParser),

@@ -86,6 +86,21 @@ class OpenTask:
     due_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class MessageCatch:
+    """A message the process would catch now (from a person, e.g. the customer withdrawing)."""
+
+    name: str
+    element_id: str
+    element_name: str | None
+    properties: dict[str, str]
+    interrupting: bool  # starts an event subprocess that ends everything else
+
+
+class MessageNotExpected(LookupError):
+    """The process does not wait for this message now."""
+
+
 @dataclass
 class StepResult:
     """What one engine operation did."""

@@ -59,6 +59,7 @@ def routes(world):
         ("GET", "/outbox", ["supervisor", "supervisor2", "manager", "admin"], 403),
         ("GET", "/at-risk", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
         ("POST", f"/complaints/{e}/extend", [], (302, 403, 404)),
+        ("POST", f"/complaints/{e}/messages", [], (302, 403, 404)),
         ("GET", "/processes", ["owner", "admin"], 403),
         ("GET", f"/processes/{world['definition']}", ["owner", "admin"], 403),
         ("GET", f"/processes/{world['definition']}/diagram", ["owner", "admin"], 403),

@@ -234,3 +234,22 @@ def test_extending_a_financial_deadline_records_why_and_writes_the_holding_lette
     assert again.status_code == 302
     db.session.refresh(complaint)
     assert complaint.statutory_rule == "pl-financial-60d"  # 60 days is the most the law allows
+
+
+def test_staff_record_a_withdrawal_from_the_complaint_page(login, people, register):
+    complaint = register(people.staff)
+    staff = login(people.staff)
+    page = staff.get(f"/complaints/{complaint.reference}").data.decode()
+    assert "Customer withdraws the complaint" in page or "Withdrawal received" in page
+    assert "This ends every open task of the complaint." in page
+    url = f"/complaints/{complaint.reference}/messages"
+    blank = staff.post(url, data={"name": "complaint_withdrawn", "reason": ""}, follow_redirects=True)
+    assert "give the reason" in blank.data.decode()
+    db.session.refresh(complaint)
+    assert complaint.status == "open"
+    done = staff.post(url, data={"name": "complaint_withdrawn", "reason": "Customer changed their mind"},
+                      follow_redirects=True).data.decode()
+    db.session.refresh(complaint)
+    assert complaint.status == "withdrawn"
+    assert "Customer changed their mind" in done  # in the history
+    assert "This ends every open task" not in done
