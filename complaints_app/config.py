@@ -18,6 +18,13 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _fractions(text: str) -> tuple[float, ...]:
+    values = tuple(sorted(float(part) for part in text.split(",") if part.strip()))
+    if any(not 0 < v < 1 for v in values):
+        raise ValueError(f"reminder fractions must lie between 0 and 1, got {text!r}")
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the app; frozen, so nothing changes them after start."""
@@ -35,6 +42,11 @@ class Settings:
     customer_reply_window: str = field(default="P14D", metadata={"env": "CUSTOMER_REPLY_WINDOW"})
     followup_delay: str = field(default="P7D", metadata={"env": "FOLLOWUP_DELAY"})
     bpmn_path: str = field(default="", metadata={"env": "BPMN_PATH"})
+    # Reminders at these shares of a task's time (created -> due), to its holder and the team's supervisors.
+    reminder_fractions: tuple[float, ...] = field(default=(0.5, 0.8), metadata={
+        "env": "REMINDER_FRACTIONS", "parse": _fractions})
+    # The statutory clock warns (message statutory_deadline_near) this many working days before the deadline.
+    statutory_warning_days: int = field(default=3, metadata={"env": "STATUTORY_WARNING_DAYS", "parse": int})
     # Where attachments are kept (a shared folder when several machines serve the app).
     attachments_path: str = field(default="", metadata={"env": "ATTACHMENTS_PATH"})
     # Letter templates and where rendered PDFs are kept (by content hash).

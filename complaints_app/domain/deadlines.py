@@ -33,12 +33,13 @@ class Rule:
     consequence: str
     extends: str | None = None
     letters: tuple[str, ...] = field(default_factory=tuple)
+    deemed_accepted: bool = False  # unanswered in time, the customer's claim counts as accepted
 
 
 RULES = {rule.id: rule for rule in (
     Rule("pl-consumer-14d", "PL", 14, "days", True,
          "Civil Code art. 111 (day of receipt not counted), art. 115 (end moves off weekends and holidays); "
-         "Consumer Rights Act art. 7a", "unanswered in time: deemed accepted", letters=("final_response",)),
+         "Consumer Rights Act art. 7a", "unanswered in time: deemed accepted", letters=("final_response",), deemed_accepted=True),
     Rule("pl-financial-30d", "PL", 30, "days", True,
          "Act of 5 August 2015 on complaints handled by financial-market entities, art. 6; sending counts",
          "breach of the Act; the customer may go to the Financial Ombudsman", letters=("final_response",)),
@@ -135,6 +136,16 @@ def compute(rule_id: str, received: date) -> Deadline:
             due += timedelta(days=1)
     lines.append(_("Due: %(day)s (%(source)s).", day=due.isoformat(), source=rule.source))
     return Deadline(rule, received, due, lines)
+
+
+def working_days_before(day: date, count: int, jurisdiction: str) -> date:
+    """The day ``count`` working days (no weekend, no public holiday) before ``day``."""
+    calendar = _holidays(jurisdiction, day.year - 1)
+    while count > 0:
+        day -= timedelta(days=1)
+        if _why_not_working(day, calendar) is None:
+            count -= 1
+    return day
 
 
 def parse_received(text: str) -> date:

@@ -117,6 +117,28 @@ def save(complaint: Complaint, instance: WorkflowInstance, run: Run, result: Ste
         raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again")) from None
 
 
+def update_process_data(complaint: Complaint, actor: User | None, updates: dict, reason: str) -> None:
+    """Hand new values to a running process (e.g. a moved statutory deadline): timers that read them
+    are re-armed and the open tasks' due times follow. Flushes."""
+    from .reminders import schedule
+
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
+    if instance is None or instance.is_completed:
+        return
+    instance, run = load(complaint, actor)
+    result = run.update_data(updates)
+    first = {"kind": "process_data_updated", "element_id": None, "element_name": None, "element_type": None,
+             "task_id": None, "data": {"reason": reason, "values": updates}}
+    save(complaint, instance, run, result, actor, first=first)
+    due = {task.task_id: task.due_at for task in run.open_tasks()}
+    for task in db.session.scalars(select(HumanTask).where(HumanTask.id.in_(due), HumanTask.state == "open")):
+        if task.due_at != due[task.id]:
+            task.due_at = due[task.id]
+            task.reminders_sent = 0
+            schedule(task, complaint)
+    db.session.flush()
+
+
 def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, result: StepResult) -> None:
     """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
     cancelled = [e.task_id for e in result.events if e.kind == "cancelled" and e.manual]
@@ -127,13 +149,19 @@ def _project_tasks(complaint: Complaint, instance: WorkflowInstance, run: Run, r
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
     if not new:
         return
+    from .reminders import schedule  # reminders read the statutory clock, which moves workflows
+
     roles = _lane_roles()
+    now = utcnow()
     for task in new:
-        db.session.add(HumanTask(
+        human = HumanTask(
             id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
             element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
             form=task.form, properties=task.properties, due_at=task.due_at, context=_context(run, task),
-        ))
+            created_at=now, reminders_sent=0,
+        )
+        schedule(human, complaint, now)
+        db.session.add(human)
 
 
 def _context(run: Run, task) -> dict:

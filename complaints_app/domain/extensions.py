@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Complaint, Letter, User
 from .access import require_role, require_view
+from .clock import rearm_after_extension
 from .deadlines import compute, extension_of, receipt_date
 from .dispatch import after_commit
-from .driver import CLOSED_STATUSES, audit
+from .driver import CLOSED_STATUSES, audit, update_process_data
 from .errors import Conflict, InvalidInput
 
 
@@ -30,6 +31,7 @@ def extend_deadline(actor: User, complaint: Complaint, reasons: str) -> Letter:
     deadline = compute(extension.id, receipt_date(complaint.received_at, complaint.jurisdiction))
     previous = (complaint.statutory_rule, complaint.statutory_due_on)
     complaint.statutory_rule, complaint.statutory_due_on = extension.id, deadline.due
+    rearm_after_extension(complaint)
     count = db.session.scalar(select(func.count(Letter.id)).where(
         Letter.complaint_id == complaint.id, Letter.letter_type == "holding_letter"))
     letter = Letter(complaint_id=complaint.id, task_id=f"extension-{count + 1}", letter_type="holding_letter",
@@ -42,4 +44,6 @@ def extend_deadline(actor: User, complaint: Complaint, reasons: str) -> Letter:
         "from": previous[0], "from_due": previous[1].isoformat() if previous[1] else None, "to": extension.id,
         "due": deadline.due.isoformat(), "reasons": reasons, "letter": letter.id})
     after_commit("render_letter", letter.id)
+    update_process_data(complaint, actor, {"statutory_rule": extension.id, "statutory_due": deadline.due.isoformat()},
+                        "deadline_extended")
     return letter

@@ -56,7 +56,8 @@ def letter_context(letter: Letter, complaint: Complaint) -> dict:
         "compensation_amount": f"{float(amount):.2f}" if amount and letter.context.get("compensation_approved")
         else "",
         "currency": complaint.currency,
-        "due_on": letter.context.get("due_on") or "",
+        "due_on": letter.context.get("due_on") or (complaint.statutory_due_on.isoformat()
+                                                     if complaint.statutory_due_on else ""),
         "delay_reasons": letter.context.get("delay_reasons") or "",
         "correction_of": letter.context.get("correction_of") or "",
         "correction_note": letter.context.get("correction_note") or "",

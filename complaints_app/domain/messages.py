@@ -21,7 +21,12 @@ def available_messages(actor: User, complaint: Complaint) -> list[MessageCatch]:
     if complaint.status in CLOSED_STATUSES:
         return []
     _instance, run = load(complaint, actor, lock=False)
-    return [m for m in run.messages() if actor.has_role(m.properties.get("role") or DEFAULT_ROLE)]
+    return [m for m in _for_people(run.messages()) if actor.has_role(m.properties.get("role") or DEFAULT_ROLE)]
+
+
+def _for_people(catches: list[MessageCatch]) -> list[MessageCatch]:
+    """Messages only the app sends (property ``sent_by=app``, e.g. the statutory clock's) are not offered."""
+    return [m for m in catches if m.properties.get("sent_by") != "app"]
 
 
 def send_message(actor: User, complaint: Complaint, name: str, reason: str) -> None:
@@ -36,7 +41,7 @@ def send_message(actor: User, complaint: Complaint, name: str, reason: str) -> N
     if len(reason) > REASON_MAX:
         raise InvalidInput(_("the reason is longer than %(n)s characters", n=REASON_MAX), {"field": "reason"})
     instance, run = load(complaint, actor)
-    catch = next((m for m in run.messages() if m.name == name), None)
+    catch = next((m for m in _for_people(run.messages()) if m.name == name), None)
     if catch is None:
         raise Conflict(_("the process of %(reference)s does not expect “%(name)s” now",
                          reference=complaint.reference, name=name))
@@ -44,11 +49,26 @@ def send_message(actor: User, complaint: Complaint, name: str, reason: str) -> N
     if not actor.has_role(role):
         raise Forbidden(_("this needs one of the roles: %(roles)s", roles=role))
     payload = {"reason": reason, "recorded_by": actor.username, "recorded_at": utcnow().isoformat()}
+    _deliver(complaint, instance, run, catch, payload, actor, {"message": name, "reason": reason})
+
+
+def deliver_if_caught(complaint: Complaint, name: str, payload: dict) -> bool:
+    """The app's own message (e.g. the statutory clock's): delivered when the diagram catches it now,
+    else only recorded. Returns whether the process caught it."""
+    instance, run = load(complaint, None)
+    catch = next((m for m in run.messages() if m.name == name), None)
+    if catch is None:
+        return False
+    _deliver(complaint, instance, run, catch, payload, None, {"message": name, **payload})
+    return True
+
+
+def _deliver(complaint, instance, run, catch: MessageCatch, payload: dict, actor: User | None, audit_data: dict):
     try:
-        result = run.send_message(name, payload)
+        result = run.send_message(catch.name, payload)
     except MessageNotExpected:
         raise Conflict(_("the process of %(reference)s does not expect “%(name)s” now",
-                         reference=complaint.reference, name=name)) from None
+                         reference=complaint.reference, name=catch.name)) from None
     first = {"kind": "message_received", "element_id": catch.element_id, "element_name": catch.element_name,
-             "element_type": "Message", "task_id": None, "data": {"message": name, "reason": reason}}
+             "element_type": "Message", "task_id": None, "data": audit_data}
     save(complaint, instance, run, result, actor, first=first)

@@ -79,11 +79,15 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.team = call.data["team"]
     ctx.complaint.priority = call.data["priority"]
     ctx.complaint.statutory_rule = call.data["statutory_rule"]
+    from .clock import rearm_after_extension  # the clock delivers messages through the driver
+
     if ctx.complaint.statutory_rule not in RULES:  # e.g. "internal-sla": no statutory clock
         ctx.complaint.statutory_due_on = None
+        ctx.complaint.clock_next_at = None
         return {"statutory_due": None}
     received = receipt_date(ctx.complaint.received_at, ctx.complaint.jurisdiction)
     ctx.complaint.statutory_due_on = compute_deadline(ctx.complaint.statutory_rule, received).due
+    rearm_after_extension(ctx.complaint)  # a fresh clock (triage may run again on a redrawn diagram)
     return {"statutory_due": ctx.complaint.statutory_due_on.isoformat()}
 
 

@@ -4,11 +4,12 @@ from .audit import AuditEvent, Incident
 from .base import Base
 from .complaints import Attachment, Customer, Complaint, ReferenceCounter
 from .money import Compensation, Letter
+from .notifications import Notification
 from .process import DefinitionFile, HumanTask, ProcessDefinition, WorkflowInstance
 from .users import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
 
 __all__ = [
     "ROLES", "ApiToken", "Attachment", "AuditEvent", "AuthorityLimit", "Base", "Compensation", "Complaint", "Customer",
-    "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "ProcessDefinition",
+    "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "Notification", "ProcessDefinition",
     "ReferenceCounter", "User", "UserRole", "WorkflowInstance",
 ]

@@ -73,6 +73,10 @@ class Complaint(Base):
     statutory_rule: Mapped[str | None] = mapped_column(String(40))
     # The last day to answer under the statutory rule, counted at triage (see domain/deadlines.py).
     statutory_due_on: Mapped[date | None] = mapped_column(index=True)
+    # When the statutory clock needs a look next (the warning, then the breach); None when it is stopped.
+    clock_next_at: Mapped[datetime | None] = mapped_column(index=True)
+    statutory_warned_at: Mapped[datetime | None]
+    statutory_breached_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

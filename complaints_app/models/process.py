@@ -98,3 +98,6 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Reminders at fractions of the time between created_at and due_at (see domain/reminders.py).
+    next_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")

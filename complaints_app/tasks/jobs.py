@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from ..domain import letters
+from ..domain import clock, letters, notify, reminders
 from ..mail import DeliveryFailed
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
@@ -55,23 +55,47 @@ def send_letter(letter_id: int) -> bool:
     return _committed(letters.send_letter, letter_id, keep_on=(DeliveryFailed,))
 
 
-JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter}
+@shared_task(name="complaints.tick_clock", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+             max_retries=5)
+def tick_clock(complaint_id: int) -> str | None:
+    """Warn before, or record, a statutory deadline that is due now (idempotent)."""
+    return _committed(clock.tick, complaint_id)
+
+
+@shared_task(name="complaints.remind", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def remind(task_id: str) -> bool:
+    """Send a task's due reminder (idempotent)."""
+    return _committed(reminders.remind, task_id)
+
+
+@shared_task(name="complaints.mail_notification", autoretry_for=(DeliveryFailed, OperationalError),
+             retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def mail_notification(notification_id: int) -> bool:
+    """E-mail one notification (once)."""
+    return _committed(notify.mail_notification, notification_id)
+
+
+JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter,
+        "mail_notification": mail_notification}
 
 
 @shared_task(name="complaints.sweep")
 def sweep() -> int:
-    """Enqueue every timer that is due and every letter not yet rendered (beat runs this every second)."""
-    due = task_ops.due_timer_complaints()
-    drafts = letters.letters_to_render()
-    unsent = letters.letters_to_send()
+    """Enqueue whatever the database says is due: timers, statutory clocks, reminders, letters to render
+    or send, notifications to e-mail (beat runs this every second; each read is an indexed range)."""
+    work = [
+        (fire_timers, task_ops.due_timer_complaints()),
+        (tick_clock, clock.due_clocks()),
+        (remind, reminders.due_reminders()),
+        (render_letter, letters.letters_to_render()),
+        (send_letter, letters.letters_to_send()),
+        (mail_notification, notify.notifications_to_mail()),
+    ]
     db.session.rollback()
-    for complaint_id in due:
-        fire_timers.delay(complaint_id)
-    for letter_id in drafts:
-        render_letter.delay(letter_id)
-    for letter_id in unsent:
-        send_letter.delay(letter_id)
-    return len(due) + len(drafts) + len(unsent)
+    for job, ids in work:
+        for argument in ids:
+            job.delay(argument)
+    return sum(len(ids) for _, ids in work)
 
 
 @shared_task(name="complaints.clean_broker")

@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 
 from sqlalchemy import select
 
+from ..domain import notify
 from ..domain import tasks as task_ops
 from ..domain.access import require_role
 from ..domain.views import usernames
 from ..extensions import db
-from ..models import Compensation, User
+from ..models import Compensation, Complaint, User
 
 bp = Blueprint("inbox", __name__)
 
@@ -45,9 +46,23 @@ def index():
     rows = task_ops.list_tasks(current_user, scope, PAGE + 1, (page - 1) * PAGE, priority=priority,
                                overdue=overdue, sort=sort)
     names = usernames([task.assignee_id for task, _ in rows], User.display_name)
+    notes = notify.unread(current_user, limit=20)
+    references = dict(db.session.execute(select(Complaint.id, Complaint.reference).where(
+        Complaint.id.in_({n.complaint_id for n in notes}))).all()) if notes else {}
     return render_template("inbox.html", rows=rows[:PAGE], scope=scope, scopes=scopes, page=page,
                            has_next=len(rows) > PAGE, names=names, priority=priority, overdue=overdue,
-                           priorities=PRIORITIES, sort=sort)
+                           priorities=PRIORITIES, sort=sort, notes=notes, references=references,
+                           sentence=notify.sentence)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    """Mark one notification (``id``) or all of mine read."""
+    raw = request.form.get("id", "")
+    notify.mark_read(current_user, int(raw) if raw.isdigit() and len(raw) < 12 else None)
+    db.session.commit()
+    return redirect(url_for("inbox.index"))
 
 
 @bp.post("/tasks/<task_id>/claim")

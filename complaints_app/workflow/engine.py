@@ -17,6 +17,7 @@ from uuid import UUID
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -160,7 +161,7 @@ class Run:
     def next_timer_due(self) -> datetime | None:
         due = []
         for event in self.workflow.waiting_events():
-            if "Timer" not in event.event_type or not event.value:
+            if event.event_type not in _TIMER_TYPES or not event.value:
                 continue
             value = event.value if isinstance(event.value, str) else event.value.get("next")
             moment = datetime.fromisoformat(value)
@@ -252,6 +253,26 @@ class Run:
             return []
         return self._step(action)
 
+    def update_data(self, updates: dict) -> StepResult:
+        """Put new values into the data of everything waiting, and re-arm the timers whose expressions
+        read them (the engine fixes a timer's due time when it first reaches it)."""
+        keys = set(updates)
+
+        def action():
+            for _task_id, task in _all_tasks(self.workflow):
+                if not task.has_state(_ACTIVE):
+                    continue
+                task.data.update(deepcopy(updates))
+                if task.parent is not None:  # a waiting event copies its parent's data on every look
+                    task.parent.data.update(deepcopy(updates))
+                definition = getattr(task.task_spec, "event_definition", None)
+                expression = getattr(definition, "expression", None) or ""
+                if _is_timer(definition) and any(key in expression for key in keys):
+                    task.internal_data.pop("event_value", None)
+            self.workflow.refresh_timers()
+            return []
+        return self._step(action)
+
     def retry(self, task_id: str | None) -> StepResult:
         """Run a failed task again (its data as before the failure) and run on."""
         def action():
@@ -265,8 +286,8 @@ class Run:
 
     def _task(self, task_id: str):
         try:
-            task = self.workflow.tasks.get(UUID(str(task_id)))
-        except ValueError:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, KeyError):
             task = None
         if task is None:
             raise TaskNotOpen(task_id)
@@ -274,7 +295,7 @@ class Run:
 
     def _step(self, action) -> StepResult:
         workflow = self.workflow
-        before = {task_id: task.state for task_id, task in workflow.tasks.items()}
+        before = {task_id: task.state for task_id, task in _all_tasks(workflow)}
         finished = []
         result = StepResult()
         try:
@@ -345,10 +366,25 @@ def _boundary_due(task) -> datetime | None:
     for sibling in parent.children:
         value = sibling._get_internal_data("event_value") if sibling is not task else None
         definition = getattr(sibling.task_spec, "event_definition", None)
-        if value and isinstance(value, str) and "Timer" in type(definition).__name__:
+        if value and isinstance(value, str) and _is_timer(definition):
             moment = datetime.fromisoformat(value)
             due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
     return min(due) if due else None
+
+
+_TIMER_TYPES = {"TimerEventDefinition", "TimeDateEventDefinition", "DurationTimerEventDefinition",
+                "CycleTimerEventDefinition"}
+
+
+def _is_timer(definition) -> bool:
+    return isinstance(definition, TimerEventDefinition)
+
+
+def _all_tasks(workflow):
+    """Every task, the subprocesses' too (an event subprocess's user task is a task for a person)."""
+    yield from workflow.tasks.items()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.items()
 
 
 def _is_message(definition) -> bool:
@@ -425,7 +461,7 @@ def _events(workflow, before: dict, finished: list) -> list[ElementEvent]:
         if not (before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR)):
             events.append(_event("entered", task))
         events.append(_event("left", task))
-    for task in workflow.tasks.values():
+    for _task_id, task in _all_tasks(workflow):
         if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
             continue
         was_active = bool(before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR))

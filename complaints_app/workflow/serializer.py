@@ -101,7 +101,10 @@ def prune(workflow) -> int:
         while n < limit and common[n] is path[n]:
             n += 1
         common = common[:n]
-    new_root = next((t for t in reversed(common) if t.has_state(TaskState.COMPLETED)), None)
+    # Not at a task whose spec reads its children (a boundary-event split tells the task from its events
+    # by them): an event subprocess started later is added under the root.
+    new_root = next((t for t in reversed(common) if t.has_state(TaskState.COMPLETED)
+                     and type(t.task_spec).__name__ not in _READS_CHILDREN), None)
     if new_root is None or new_root is workflow.task_tree:
         return 0
     keep = set()
@@ -120,6 +123,9 @@ def prune(workflow) -> int:
     if workflow.last_task is not None and workflow.last_task.id not in keep:
         workflow.last_task = new_root
     return len(dropped)
+
+
+_READS_CHILDREN = ("BoundaryEventSplit", "EventBasedGateway")
 
 
 def _path(task) -> list:

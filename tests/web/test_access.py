@@ -60,6 +60,7 @@ def routes(world):
         ("GET", "/at-risk", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
         ("POST", f"/complaints/{e}/extend", [], (302, 403, 404)),
         ("POST", f"/complaints/{e}/messages", [], (302, 403, 404)),
+        ("POST", "/notifications/read", ROLES, None),
         ("GET", "/processes", ["owner", "admin"], 403),
         ("GET", f"/processes/{world['definition']}", ["owner", "admin"], 403),
         ("GET", f"/processes/{world['definition']}/diagram", ["owner", "admin"], 403),

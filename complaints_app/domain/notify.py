@@ -1,0 +1,119 @@
+"""Tell people: in the app (the inbox lists what is unread) and by e-mail (sent after commit, retried
+by the sweep). Each notification keeps its facts, and the sentence is written in the reader's language."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+
+from ..extensions import db
+from ..mail import deliver
+from ..models import Complaint, HumanTask, Notification, User, UserRole
+from ..models.base import utcnow
+from .dispatch import after_commit
+from .driver import settings
+from .errors import NotFound
+
+SUPERVISING = ("supervisor", "manager")
+
+
+def supervisors_of(team: str | None) -> list[User]:
+    """Active supervisors and managers of ``team`` (and those of no particular team)."""
+    query = select(User).join(UserRole, UserRole.user_id == User.id).where(
+        User.is_active_user.is_(True), UserRole.role.in_(SUPERVISING))
+    if team:
+        query = query.where(or_(User.team == team, User.team.is_(None)))
+    return list(db.session.scalars(query.distinct()))
+
+
+def notify_people(complaint: Complaint, kind: str, data: dict, task: HumanTask | None = None) -> list[Notification]:
+    """Notify the holder of ``task`` (or of every open task of the complaint) and the team's supervisors."""
+    if task is not None:
+        holders = [task.assignee_id] if task.assignee_id else []
+    else:
+        holders = list(db.session.scalars(select(HumanTask.assignee_id).where(
+            HumanTask.complaint_id == complaint.id, HumanTask.state == "open", HumanTask.assignee_id.is_not(None))))
+    recipients = dict.fromkeys(holders + [u.id for u in supervisors_of(complaint.team)])
+    made = []
+    for user_id in recipients:
+        note = Notification(user_id=user_id, complaint_id=complaint.id, task_id=task.id if task else None,
+                            kind=kind, data=data)
+        db.session.add(note)
+        made.append(note)
+    db.session.flush()
+    for note in made:
+        after_commit("mail_notification", note.id)
+    return made
+
+
+def sentence(note: Notification) -> str:
+    """The notification in the current language."""
+    d = note.data or {}
+    if note.kind == "reminder":
+        return _("“%(task)s” on %(reference)s: %(percent)s%% of its time has gone; due %(due)s.",
+                 task=d.get("task", ""), reference=d.get("reference", ""), percent=d.get("percent", ""),
+                 due=d.get("due", ""))
+    if note.kind == "statutory_near":
+        return _("%(reference)s: the statutory deadline (%(rule)s) is %(due)s, %(left)s working day(s) from now, "
+                 "and the customer has no answer yet.", reference=d.get("reference", ""), rule=d.get("rule", ""),
+                 due=d.get("due", ""), left=d.get("working_days_left", ""))
+    if note.kind == "statutory_breached":
+        text = _("%(reference)s: the statutory deadline (%(rule)s) of %(due)s has passed without an answer.",
+                 reference=d.get("reference", ""), rule=d.get("rule", ""), due=d.get("due", ""))
+        if d.get("deemed_accepted"):
+            text += " " + _("By law the complaint is now deemed accepted.")
+        return text
+    return note.kind
+
+
+def unread(user: User, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or, with None, every) unread notification of ``user`` read."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        if db.session.get(Notification, notification_id) is None:
+            raise NotFound(_("no notification %(id)s", id=notification_id))
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def mail_notification(notification_id: int) -> bool:
+    """E-mail one notification to its reader, in their language (once: a second call does nothing)."""
+    note = db.session.get(Notification, notification_id, with_for_update=True)
+    if note is None or note.emailed_at is not None:
+        return False
+    user = db.session.get(User, note.user_id)
+    note.emailed_at = utcnow()
+    if not user.email:
+        db.session.flush()
+        return False
+    config = settings()
+    with force_locale(user.language or "en"):
+        text = sentence(note)
+        subject = _("Complaints: %(reference)s", reference=(note.data or {}).get("reference", ""))
+    message = EmailMessage()
+    message["From"] = config.mail_from
+    message["To"] = user.email
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = f"<notification-{note.id}@{config.mail_from.split('@')[-1]}>"
+    message.set_content(text + "\n")
+    deliver(message, config.mail_url, Path(config.outbox_path))
+    db.session.flush()
+    return True
+
+
+def notifications_to_mail(limit: int = 200) -> list[int]:
+    return list(db.session.scalars(select(Notification.id).where(Notification.emailed_at.is_(None))
+                                   .order_by(Notification.id).limit(limit)))
+
