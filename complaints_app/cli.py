@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from .domain import processes
 from .domain.errors import DomainError
+from .domain.calendars import seed_calendars
 from .domain.users import create_token, create_user, get_user, seed_lane_roles
 from .extensions import db
 from .models import Complaint, ProcessDefinition, User
@@ -67,6 +68,7 @@ def init(demo: bool):
     """Create or upgrade the database, map lanes, deploy bpmn/ into an empty database (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     seed_lane_roles()
+    seed_calendars()
     settings = current_app.extensions["complaints.settings"]
     try:
         if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:

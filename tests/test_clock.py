@@ -229,7 +229,7 @@ def test_an_extension_re_arms_the_diagrams_timers_that_read_the_deadline(people,
     files = processes.read_files(sorted((Path(__file__).parent.parent / "bpmn").glob("*.*mn")))
     drawn = files["complaint.bpmn"].decode()
     files["complaint.bpmn"] = drawn.replace(
-        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">sla_first_contact</bpmn:timeDuration>',
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">sla_first_contact_due</bpmn:timeDate>',
         '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">statutory_due + "T09:00:00+01:00"</bpmn:timeDate>').encode()
     assert files["complaint.bpmn"].decode() != drawn
     processes.deploy(files, people.owner, "first contact due on the statutory day")

@@ -67,8 +67,7 @@ def test_registration_acknowledges_and_triages(people, register, open_task):
     assert letters(complaint) == ["acknowledgement"]
     task = open_task(complaint, "First contact")
     assert task.role == "staff"
-    # The first-contact SLA timer drawn on the task (triage gives 48 hours for a normal priority).
-    assert timedelta(hours=47, minutes=59) < task.due_at - complaint.created_at < timedelta(hours=48, minutes=1)
+    assert task.due_at is not None  # the first-contact SLA drawn on the task (its count: tests/test_calendars.py)
 
 
 def test_references_are_gap_free_per_year(people, register):

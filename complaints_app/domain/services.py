@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Compensation, Complaint, Letter, User
 from ..models.base import utcnow
-from ..workflow import ServiceCall
+from ..workflow import ServiceCall, parse_duration
 from .deadlines import RULES, receipt_date
 from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
@@ -89,6 +89,25 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.statutory_due_on = compute_deadline(ctx.complaint.statutory_rule, received).due
     rearm_after_extension(ctx.complaint)  # a fresh clock (triage may run again on a redrawn diagram)
     return {"statutory_due": ctx.complaint.statutory_due_on.isoformat()}
+
+
+@service("business_due")
+def business_due(ctx: ServiceContext, call: ServiceCall):
+    """When a duration of working time from now ends, by the complaint's business calendar (its team's in
+    its country, else the country's): for a timeDate timer. Properties: ``duration_var`` (the data key
+    holding the ISO duration, e.g. sla_first_contact) and ``result_var`` (where the ISO moment goes)."""
+    from .calendars import calendar_for
+
+    duration_var, result_var = call.properties.get("duration_var"), call.properties.get("result_var")
+    if not duration_var or not result_var:
+        raise ServiceFailed("business_due needs the properties duration_var and result_var")
+    text = call.data.get(duration_var)
+    try:
+        duration = parse_duration(str(text))
+    except Exception:
+        raise ServiceFailed(f"{duration_var} = {text!r} is not an ISO duration such as PT16H") from None
+    calendar = calendar_for(ctx.complaint.jurisdiction, ctx.complaint.team)
+    return {result_var: calendar.add_working_time(utcnow(), duration).isoformat()}
 
 
 def _open_compensation(complaint: Complaint) -> Compensation | None:

@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent, Incident
 from .base import Base
+from .calendars import BusinessCalendar, ClosureDay
 from .complaints import Attachment, Customer, Complaint, ReferenceCounter
 from .money import Compensation, Letter
 from .notifications import Notification
@@ -9,7 +10,8 @@ from .process import DefinitionFile, HumanTask, ProcessDefinition, WorkflowInsta
 from .users import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
 
 __all__ = [
-    "ROLES", "ApiToken", "Attachment", "AuditEvent", "AuthorityLimit", "Base", "Compensation", "Complaint", "Customer",
+    "ROLES", "ApiToken", "Attachment", "AuditEvent", "AuthorityLimit", "Base", "BusinessCalendar", "ClosureDay",
+    "Compensation", "Complaint", "Customer",
     "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "Notification", "ProcessDefinition",
     "ReferenceCounter", "User", "UserRole", "WorkflowInstance",
 ]

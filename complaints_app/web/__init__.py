@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Flask, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
-from flask_babel import format_currency, format_date, format_datetime, format_timedelta, get_locale
+from babel.dates import get_day_names
+from flask_babel import format_currency, format_date, format_datetime, format_timedelta, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -30,7 +34,8 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(
         get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
-        format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow)
+        format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow,
+        weekday_names=_weekday_names, countdown=_countdown)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
@@ -49,6 +54,18 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _too_many)
     app.register_error_handler(413, _too_large)
+
+
+def _weekday_names() -> list[str]:
+    names = get_day_names("abbreviated", locale=get_locale())
+    return [names[day] for day in range(7)]
+
+
+def _countdown(day: date) -> str:
+    """How long until the end of ``day`` in the page's time zone ("in 3 days", "2 days ago")."""
+    zone = ZoneInfo(str(get_timezone()))
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return format_timedelta(end - utcnow(), add_direction=True, threshold=1.1)
 
 
 def _domain_error(err: DomainError):

@@ -1,4 +1,5 @@
-"""Administration: people, their roles and authority limits, API tokens, the lane-to-role table."""
+"""Administration: people, their roles and authority limits, API tokens, the lane-to-role table, business
+calendars."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..domain import calendars
 from ..domain.access import require_role
 from ..domain.errors import InvalidInput
 from ..domain.letters import renderer
@@ -131,3 +133,49 @@ def letter_sample(letter_type, language):
         return renderer().html(letter_type, language, context)
     except LetterError as err:
         raise InvalidInput(str(err)) from None
+
+
+def _hours_from_form() -> list[tuple[str, str]]:
+    return [(request.form.get(f"opens_{day}", ""), request.form.get(f"closes_{day}", "")) for day in range(7)]
+
+
+@bp.get("/calendars")
+def calendar_list():
+    rows = calendars.list_calendars(current_user)
+    return render_template("admin_calendars.html", rows=rows, countries=list(calendars.NAMES),
+                           defaults=calendars.DEFAULT_HOURS)
+
+
+@bp.post("/calendars")
+def calendar_create():
+    row = calendars.save_calendar(current_user, None, name=request.form.get("name", ""),
+                                  country=request.form.get("country", ""), team=request.form.get("team"),
+                                  hours=_hours_from_form())
+    db.session.commit()
+    flash(_("Calendar %(name)s saved.", name=row.name), "info")
+    return redirect(url_for("admin.calendar_list"))
+
+
+@bp.post("/calendars/<int:calendar_id>")
+def calendar_update(calendar_id):
+    row = calendars.save_calendar(current_user, calendar_id, name=request.form.get("name", ""),
+                                  country=request.form.get("country", ""), team=request.form.get("team"),
+                                  hours=_hours_from_form())
+    db.session.commit()
+    flash(_("Calendar %(name)s saved.", name=row.name), "info")
+    return redirect(url_for("admin.calendar_list"))
+
+
+@bp.post("/calendars/<int:calendar_id>/closures")
+def closure_add(calendar_id):
+    calendars.add_closure(current_user, calendar_id, request.form.get("day", ""), request.form.get("reason", ""))
+    db.session.commit()
+    flash(_("Closure day added; new internal deadlines skip it (statutory ones do not)."), "info")
+    return redirect(url_for("admin.calendar_list"))
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+def closure_delete(closure_id):
+    calendars.remove_closure(current_user, closure_id)
+    db.session.commit()
+    return redirect(url_for("admin.calendar_list"))

@@ -16,6 +16,7 @@ from .types import (
     ServiceCall,
     StepResult,
     TaskNotOpen,
+    parse_duration,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "ServiceCall",
     "StepResult",
     "TaskNotOpen",
+    "parse_duration",
 ]

@@ -109,3 +109,13 @@ class StepResult:
     incident: EngineIncident | None = None
     completed: bool = False
     next_timer_due: datetime | None = None
+
+
+def parse_duration(text: str):
+    """An ISO-8601 duration as the engine's timers read it (``PT16H``, ``P2D``) -> timedelta."""
+    from datetime import datetime, timezone
+
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    return TimerEventDefinition.get_timedelta_from_start(parsed, datetime.now(timezone.utc))

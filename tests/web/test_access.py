@@ -77,6 +77,11 @@ def routes(world):
         ("GET", "/admin/letters", ["admin"], 403),
         ("GET", "/admin/letters/final_response/uk?place=GB-financial", ["admin"], 403),
         ("POST", "/admin/lanes", [], 403),
+        ("GET", "/admin/calendars", ["admin"], 403),
+        ("POST", "/admin/calendars", [], 403),
+        ("POST", "/admin/calendars/1", [], 403),
+        ("POST", "/admin/calendars/1/closures", [], 403),
+        ("POST", "/admin/closures/999999/delete", [], (403, 404)),
         ("POST", f"/admin/users/{world['admin_id']}", [], 403),
         ("POST", f"/admin/users/{world['admin_id']}/tokens", [], 403),
         ("POST", "/admin/users", [], 403),
@@ -123,6 +128,8 @@ def test_routes_cover_the_app(app, world):
               .replace(f"/letters/{world['letter']}", "/letters/<int:letter_id>")
               .replace("/admin/letters/final_response/uk", "/admin/letters/<letter_type>/<language>")
               .replace(f"/processes/{world['definition']}", "/processes/<int:definition_id>")
+              .replace("/calendars/1", "/calendars/<int:calendar_id>")
+              .replace("/closures/<int:token_id>/", "/closures/<int:closure_id>/")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
 
