@@ -122,6 +122,13 @@ def _host(call):
         return {"last_letter_type": call.properties.get("letter_type")}
     if call.topic == "record_compensation_proposal":
         return {"compensation_approved": False}
+    if call.topic == "business_due":  # wall-clock hours stand in for working hours (no calendar here)
+        from datetime import datetime, timezone
+
+        from complaints_app.workflow import parse_duration
+
+        due = datetime.now(timezone.utc) + parse_duration(call.data[call.properties["duration_var"]])
+        return {call.properties["result_var"]: due.isoformat()}
     return None
 
 

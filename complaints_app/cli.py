@@ -16,7 +16,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from .domain import processes
-from .domain.errors import DomainError
+from .domain import versions
+from .domain.errors import DomainError, NotFound
 from .domain.calendars import seed_calendars
 from .domain.users import create_token, create_user, get_user, seed_lane_roles
 from .extensions import db
@@ -47,7 +48,7 @@ def main():
 
 def register_commands(app) -> None:
     for command in (init, deploy, create_user_cmd, create_token_cmd, simulate, worker, beat,
-                    fire_due_timers, retry_incident_cmd, deadline, validate):
+                    fire_due_timers, retry_incident_cmd, deadline, validate, migrate):
         app.cli.add_command(command)
 
 
@@ -127,6 +128,15 @@ def deploy(files, comment, process_id, username):
         db.session.rollback()
         _fail(err)
     click.echo(f"deployed {definition.process_id} version {definition.version}")
+    changes = versions.change_summary(definition)
+    if changes["against"] is not None:
+        click.echo(f"changes against version {changes['against']}: {len(changes['added'])} added, "
+                   f"{len(changes['removed'])} removed, {len(changes['changed'])} changed")
+        for kind in ("added", "removed"):
+            for element in changes[kind]:
+                click.echo(f"  {kind}: {element['id']} ({element['name'] or element['type']})")
+        for element in changes["changed"]:
+            click.echo(f"  changed: {element['id']} ({', '.join(element['changed'])})")
 
 
 @click.command("create-user")
@@ -285,3 +295,51 @@ def validate(files, as_json):
             where = problem.get("element_id") or problem.get("process") or problem.get("file") or ""
             click.echo(f"  {where}: {problem['message']}")
     sys.exit(0 if all(item["accepted"] for item in verdicts) else 1)
+
+
+@click.command()
+@click.option("--to", "version", type=int, required=True, help="The version to move running complaints to.")
+@click.option("--process", "process_id", default="complaint", show_default=True)
+@click.option("--complaint", "references", multiple=True, help="Only this complaint (repeatable); default: all.")
+@click.option("--dry-run", is_flag=True, help="Only say which complaints can move, and why not.")
+@click.option("--user", "username", required=True, help="Who moves them (process owner or admin).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per complaint, one per line.")
+@with_appcontext
+def migrate(version, process_id, references, dry_run, username, as_json):
+    """Move running complaints to another version of their process (each audited; exit 1 if any could not)."""
+    from .domain import migration
+    from .models import WorkflowInstance
+
+    try:
+        actor = get_user(username)
+        target_id = db.session.scalar(select(ProcessDefinition.id).where(
+            ProcessDefinition.process_id == process_id, ProcessDefinition.version == version))
+        if target_id is None:
+            raise NotFound(f"no version {version} of process {process_id}")
+        running = db.session.scalar(select(func.count(WorkflowInstance.id)).join(ProcessDefinition).where(
+            ProcessDefinition.process_id == process_id, WorkflowInstance.is_completed.is_(False)))
+        with click.progressbar(length=running, label="checking", file=sys.stderr) as bar:
+            candidates = migration.dry_run(actor, target_id, limit=100_000, progress=bar.update)
+    except DomainError as err:
+        _fail(err)
+    if references:
+        candidates = [c for c in candidates if c.reference in set(references)]
+    failed = 0
+    for candidate in candidates:
+        outcome = "movable" if candidate.movable else "stays"
+        if candidate.movable and not dry_run:
+            try:
+                migration.migrate(actor, target_id, candidate.complaint_id)
+                db.session.commit()
+                outcome = "moved"
+            except DomainError as err:
+                db.session.rollback()
+                candidate.problems, outcome = [err.message], "stays"
+        failed += outcome == "stays"
+        if as_json:
+            click.echo(json.dumps({"reference": candidate.reference, "from_version": candidate.version,
+                                   "outcome": outcome, "problems": candidate.problems}, ensure_ascii=False))
+        else:
+            reasons = f": {'; '.join(candidate.problems)}" if candidate.problems else ""
+            click.echo(f"{candidate.reference} (v{candidate.version}) {outcome}{reasons}")
+    sys.exit(1 if failed else 0)

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 
-from ..domain import processes
+from ..domain import migration, processes, versions
 from ..domain.access import require_role
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import DefinitionFile, ProcessDefinition, User, WorkflowInstance
 
@@ -73,13 +73,48 @@ def show(definition_id):
     definition = db.session.get(ProcessDefinition, definition_id)
     if definition is None:
         raise NotFound(_("no such process version"))
-    return render_template("process.html", definition=definition)
+    heat = versions.heatmap(definition)
+    return render_template("process.html", definition=definition, changes=versions.change_summary(definition),
+                           heat=sorted(heat.items(), key=lambda item: -item[1]["waiting"]))
 
 
 @bp.get("/<int:definition_id>/diagram")
 def diagram(definition_id):
+    definition = db.session.get(ProcessDefinition, definition_id)
     files = list(db.session.scalars(select(DefinitionFile).where(
         DefinitionFile.definition_id == definition_id, DefinitionFile.filename.like("%.bpmn"))))
-    if not files:
+    if definition is None or not files:
         raise NotFound(_("no such process version"))
-    return jsonify({"xml": files[0].content.decode("utf-8", "replace"), "completed": [], "active": []})
+    return jsonify({"xml": files[0].content.decode("utf-8", "replace"), "completed": [], "active": [],
+                    "heat": versions.heatmap(definition)})
+
+
+@bp.get("/<int:definition_id>/migration")
+def migration_plan(definition_id):
+    """Dry run: every running complaint on another version, and whether it can move here."""
+    definition = db.session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFound(_("no such process version"))
+    candidates = migration.dry_run(current_user, definition_id)
+    return render_template("migration.html", definition=definition, candidates=candidates)
+
+
+@bp.post("/<int:definition_id>/migration")
+def migration_run(definition_id):
+    """Move one complaint (``complaint``) or every movable one (``all``); each is committed on its own."""
+    if request.form.get("all"):
+        ids = [c.complaint_id for c in migration.dry_run(current_user, definition_id) if c.movable]
+    else:
+        raw = request.form.get("complaint", "")
+        ids = [int(raw)] if raw.isdigit() and len(raw) < 12 else []
+    moved = 0
+    for complaint_id in ids:
+        try:
+            migration.migrate(current_user, definition_id, complaint_id)
+            db.session.commit()
+            moved += 1
+        except Conflict as err:
+            db.session.rollback()
+            flash(err.message, "error")
+    flash(_("%(count)s complaint(s) moved to this version.", count=moved), "info")
+    return redirect(url_for("processes.migration_plan", definition_id=definition_id))

@@ -273,6 +273,56 @@ class Run:
             return []
         return self._step(action)
 
+    def migration_problems(self, key: str, spec_json: SpecSource) -> list[str]:
+        """Why this workflow cannot move to another version of its diagram (empty: it can). Every task
+        still in the (re-rooted) tree must exist in the new version under the same id and of the same kind,
+        running subprocesses included; a finished or failed workflow stays where it is."""
+        workflow = self.workflow
+        if workflow.is_completed():
+            return ["the process has finished"]
+        if workflow.get_tasks(state=TaskState.ERROR):
+            return ["a step failed and waits for a retry"]
+        spec, subprocess_specs = self.runtime._specs_for(key, spec_json)
+        if spec.name != workflow.spec.name:
+            return [f"the new version is process '{spec.name}', not '{workflow.spec.name}'"]
+        problems = []
+        targets = {None: spec, **{sp.spec.name: subprocess_specs.get(sp.spec.name)
+                                  for sp in workflow.subprocesses.values()}}
+        for sub_name, task in [(None, t) for t in workflow.tasks.values()] + [
+                (sp.spec.name, t) for sp in workflow.subprocesses.values() for t in sp.tasks.values()]:
+            target = targets.get(sub_name)
+            if target is None:
+                problems.append(f"the running subprocess '{sub_name}' is not in the new version")
+                continue
+            new = target.task_specs.get(task.task_spec.name)
+            label = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+            if new is None:
+                state = "waits at" if task.has_state(_ACTIVE) else "has passed"
+                problems.append(f"it {state} '{label}', which the new version does not have")
+            elif type(new) is not type(task.task_spec):
+                problems.append(f"'{label}' is a {type(new).__name__} in the new version, "
+                                f"not a {type(task.task_spec).__name__}")
+        return sorted(set(problems))
+
+    def migrate(self, key: str, spec_json: SpecSource) -> StepResult:
+        """Move to another version (check :meth:`migration_problems` first): every task takes the new
+        version's element of the same id; nothing runs but what the new version now makes ready."""
+        spec, subprocess_specs = self.runtime._specs_for(key, spec_json)
+        workflow = self.workflow
+
+        def action():
+            workflow.spec = spec
+            workflow.subprocess_specs = subprocess_specs
+            for task in workflow.tasks.values():
+                task.task_spec = spec.task_specs[task.task_spec.name]
+            for subprocess in workflow.subprocesses.values():
+                target = subprocess_specs[subprocess.spec.name]
+                subprocess.spec = target
+                for task in subprocess.tasks.values():
+                    task.task_spec = target.task_specs[task.task_spec.name]
+            return []
+        return self._step(action)
+
     def retry(self, task_id: str | None) -> StepResult:
         """Run a failed task again (its data as before the failure) and run on."""
         def action():
@@ -333,6 +383,15 @@ def describe_spec(task_spec) -> dict:
     }
     if getattr(task_spec, "topic", None):
         described["topic"] = task_spec.topic
+    expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
+    if expression:
+        described["expression"] = expression
+    if getattr(task_spec, "script", None):
+        described["script"] = task_spec.script
+    conditions = getattr(task_spec, "cond_task_specs", None)
+    if conditions:
+        described["conditions"] = {str(target): condition.args[0] if condition is not None else None
+                                   for condition, target in conditions}
     form = _form(task_spec)
     if form is not None:
         described["form"] = form

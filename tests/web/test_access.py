@@ -65,6 +65,8 @@ def routes(world):
         ("GET", f"/processes/{world['definition']}", ["owner", "admin"], 403),
         ("GET", f"/processes/{world['definition']}/diagram", ["owner", "admin"], 403),
         ("POST", "/processes/deploy", [], (302, 403)),
+        ("GET", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
+        ("POST", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
         ("POST", f"/letters/{world['letter']}/approve", [], (302, 403)),
         ("POST", f"/letters/{world['letter']}/correct", [], (302, 403)),
         ("POST", f"/complaints/{e}/attachments", ROLES, None),

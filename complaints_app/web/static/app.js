@@ -16,6 +16,33 @@
     });
   }
 
+  function duration(seconds) {
+    if (seconds >= 172800) { return Math.round(seconds / 86400) + " d"; }
+    if (seconds >= 7200) { return Math.round(seconds / 3600) + " h"; }
+    return Math.max(1, Math.round(seconds / 60)) + " min";
+  }
+
+  // The heatmap of a version: a badge per task (waiting now · median time), the busiest in the hottest colour.
+  function heat(viewer, data) {
+    var registry = viewer.get("elementRegistry");
+    var overlays = viewer.get("overlays");
+    var canvas = viewer.get("canvas");
+    var most = 0;
+    Object.keys(data).forEach(function (id) { most = Math.max(most, data[id].waiting); });
+    Object.keys(data).forEach(function (id) {
+      if (!registry.get(id)) { return; }
+      var h = data[id];
+      var level = most ? Math.ceil(4 * h.waiting / most) : 0;
+      canvas.addMarker(id, "heat-" + level);
+      var badge = document.createElement("div");
+      badge.className = "heat-badge heat-badge-" + level;
+      badge.setAttribute("data-element", id);
+      badge.textContent = h.waiting + (h.median_seconds !== undefined ? " · " + duration(h.median_seconds) : "");
+      badge.title = h.waiting + " waiting now" + (h.median_seconds !== undefined ? "; median time in the task " + duration(h.median_seconds) : "");
+      overlays.add(id, "heat", { position: { top: -14, right: 10 }, html: badge });
+    });
+  }
+
   function diagram() {
     var box = document.getElementById("diagram");
     if (!box || !window.BpmnJS) { return; }
@@ -28,6 +55,7 @@
           var registry = viewer.get("elementRegistry");
           data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "done"); } });
           data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "active"); } });
+          heat(viewer, data.heat || {});
           var here = data.active.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
           if (here) {
             canvas.zoom(0.8);

@@ -1,0 +1,66 @@
+"""What process owners read about a version: its changes against the one before, and where complaints
+wait in it (the heatmap: how many wait at each task now, the median time spent in each)."""
+
+from __future__ import annotations
+
+from statistics import median
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import AuditEvent, HumanTask, ProcessDefinition
+
+# What a change to an element is reported as (the keys describe_spec gives).
+ASPECTS = ("name", "type", "lane", "topic", "form", "expression", "script", "conditions", "properties")
+NEWER_ASPECTS = ("expression", "script", "conditions")
+HEAT_SAMPLE = 50_000  # audit rows read for the medians (the newest)
+
+
+def previous_version(definition: ProcessDefinition) -> ProcessDefinition | None:
+    return db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_id == definition.process_id, ProcessDefinition.version < definition.version)
+        .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def change_summary(definition: ProcessDefinition, before: ProcessDefinition | None = None) -> dict:
+    """Elements added, removed and changed (with what changed) against ``before`` (default: the
+    previous version of the same process)."""
+    before = before or previous_version(definition)
+    new = definition.elements or {}
+    old = (before.elements or {}) if before else {}
+    # Versions deployed before expressions were recorded cannot be compared on them.
+    recorded = {a for e in old.values() for a in NEWER_ASPECTS if a in e} if old else set(NEWER_ASPECTS)
+    compared = [a for a in ASPECTS if a not in NEWER_ASPECTS or recorded]
+    changed = []
+    for element_id in sorted(set(new) & set(old)):
+        aspects = [a for a in compared if new[element_id].get(a) != old[element_id].get(a)]
+        if aspects:
+            changed.append({"id": element_id, "name": new[element_id].get("name"), "changed": aspects})
+    return {
+        "against": before.version if before else None,
+        "added": [{"id": i, "name": new[i].get("name"), "type": new[i].get("type")} for i in sorted(set(new) - set(old))],
+        "removed": [{"id": i, "name": old[i].get("name"), "type": old[i].get("type")} for i in sorted(set(old) - set(new))],
+        "changed": changed,
+    }
+
+
+def heatmap(definition: ProcessDefinition) -> dict[str, dict]:
+    """Per element of the version: complaints waiting there now, and the median seconds spent in it."""
+    heat: dict[str, dict] = {}
+    for element_id, waiting in db.session.execute(select(HumanTask.element_id, func.count(HumanTask.id)).where(
+            HumanTask.definition_id == definition.id, HumanTask.state == "open").group_by(HumanTask.element_id)):
+        heat.setdefault(element_id, {})["waiting"] = waiting
+    rows = db.session.execute(select(AuditEvent.task_id, AuditEvent.element_id, AuditEvent.kind, AuditEvent.at).where(
+        AuditEvent.definition_id == definition.id, AuditEvent.element_type == "UserTask",
+        AuditEvent.kind.in_(("element_entered", "element_left", "element_cancelled")))
+        .order_by(AuditEvent.id.desc()).limit(HEAT_SAMPLE)).all()
+    entered = {r.task_id: r.at for r in rows if r.kind == "element_entered"}
+    spent: dict[str, list[float]] = {}
+    for r in rows:
+        if r.kind != "element_entered" and r.task_id in entered:
+            spent.setdefault(r.element_id, []).append((r.at - entered[r.task_id]).total_seconds())
+    for element_id, seconds in spent.items():
+        heat.setdefault(element_id, {}).update(median_seconds=median(seconds), finished=len(seconds))
+    for values in heat.values():
+        values.setdefault("waiting", 0)
+    return heat
