@@ -118,6 +118,9 @@ def _db_transaction(request):
             engines[None] = engine
             outer.rollback()
             connection.close()
+            # What the app caches from the database must not outlive the rolled-back rows.
+            app.extensions.pop("complaints.calendars", None)
+            app.extensions.pop("complaints.lane_roles", None)
 
 
 class _Client(FlaskClient):

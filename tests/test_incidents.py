@@ -9,7 +9,7 @@ from sqlalchemy import select
 from complaints_app.domain import processes
 from complaints_app.domain.users import create_token
 from complaints_app.extensions import db
-from complaints_app.models import Compensation, Incident, WorkflowInstance
+from complaints_app.models import Compensation, DefinitionFile, Incident, ProcessDefinition, WorkflowInstance
 from tests.diagrams import script_process
 
 
@@ -21,7 +21,16 @@ def deploy_variant(owner, script: str, service_topic: str | None = None) -> None
                             f'camunda:topic="{service_topic}">')
         text = text.replace(f"<bpmn:script>{script}</bpmn:script>\n    </bpmn:scriptTask>",
                             "</bpmn:serviceTask>")
-    processes.deploy({"variant.bpmn": text.encode()}, owner, "incident test")
+    files = {"variant.bpmn": text.encode()}
+    if service_topic:
+        processes.deploy(files, owner, "incident test")
+    else:  # a hostile script no deploy accepts now: as if deployed before the check, or written in the database
+        compiled = processes.runtime().compile(files)
+        latest = processes.latest_definition()
+        db.session.add(ProcessDefinition(process_id="complaint", version=latest.version + 1, content_hash="x",
+                                         spec_json=compiled.spec_json, elements=compiled.elements,
+                                         deployed_by_id=owner.id,
+                                         files=[DefinitionFile(filename="variant.bpmn", content=files["variant.bpmn"])]))
     db.session.commit()
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import BusinessCalendar, ClosureDay, User
@@ -79,12 +82,23 @@ def default_calendar(country: str) -> Calendar:
     return Calendar(NAMES.get(country, country), country, _parse_hours(DEFAULT_HOURS[country]), frozenset())
 
 
+CACHE_SECONDS = 10.0
+
+
 def calendar_for(country: str, team: str | None) -> Calendar:
-    """The team's calendar in ``country``, else the country's, else the built-in working week."""
-    rows = db.session.scalars(select(BusinessCalendar).where(BusinessCalendar.country == country))
-    by_team = {row.team: row for row in rows}
-    row = by_team.get(team) or by_team.get(None)
-    return _from_row(row) if row is not None else default_calendar(country)
+    """The team's calendar in ``country``, else the country's, else the built-in working week (read
+    once every few seconds per app: admins rarely change them, and their own saves refresh it)."""
+    cache = current_app.extensions.setdefault("complaints.calendars", {"at": -CACHE_SECONDS, "rows": {}})
+    if monotonic() - cache["at"] > CACHE_SECONDS:
+        rows = db.session.scalars(select(BusinessCalendar).options(selectinload(BusinessCalendar.closures)))
+        cache["rows"] = {(row.country, row.team): _from_row(row) for row in rows}
+        cache["at"] = monotonic()
+    found = cache["rows"].get((country, team)) or cache["rows"].get((country, None))
+    return found or default_calendar(country)
+
+
+def forget_calendars() -> None:
+    current_app.extensions.pop("complaints.calendars", None)
 
 
 def seed_calendars() -> None:
@@ -150,6 +164,7 @@ def save_calendar(actor: User, calendar_id: int | None, *, name: str, country: s
     row.name, row.country, row.team, row.hours = name, country, team, clean_hours(hours)
     db.session.add(row)
     db.session.flush()
+    forget_calendars()
     return row
 
 
@@ -168,6 +183,7 @@ def add_closure(actor: User, calendar_id: int, day: str, reason: str) -> Closure
     closure = ClosureDay(day=when, reason=reason)
     row.closures.append(closure)
     db.session.flush()
+    forget_calendars()
     return closure
 
 
@@ -178,3 +194,4 @@ def remove_closure(actor: User, closure_id: int) -> None:
         raise NotFound(_("no closure day %(id)s", id=closure_id))
     db.session.delete(closure)
     db.session.flush()
+    forget_calendars()

@@ -138,12 +138,13 @@ def compute(rule_id: str, received: date) -> Deadline:
     return Deadline(rule, received, due, lines)
 
 
+@lru_cache(maxsize=4096)
 def working_days_before(day: date, count: int, jurisdiction: str) -> date:
     """The day ``count`` working days (no weekend, no public holiday) before ``day``."""
     calendar = _holidays(jurisdiction, day.year - 1)
     while count > 0:
         day -= timedelta(days=1)
-        if _why_not_working(day, calendar) is None:
+        if day.weekday() < 5 and day not in calendar:
             count -= 1
     return day
 

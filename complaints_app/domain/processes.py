@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
 from ..workflow import DefinitionError, ProcessRuntime
+from ..workflow.lint import lint_files
 from ..workflow.xml import parse_xml
 from .errors import InvalidInput, NotFound
 from .forms import check_form_definition
@@ -44,11 +45,11 @@ def read_files(paths: list[Path]) -> dict[str, bytes]:
 
 def validate(files: dict[str, bytes], process_id: str = "complaint"):
     """Compile and check files for this app; raise InvalidInput listing every problem."""
+    problems = lint_files(files)
     try:
         compiled = runtime().compile(files, process_id)
     except DefinitionError as err:
-        raise InvalidInput("the diagram cannot be deployed", {"problems": err.problems}) from None
-    problems = []
+        raise InvalidInput("the diagram cannot be deployed", {"problems": err.problems + problems}) from None
     mapped = set(db.session.scalars(select(LaneRole.lane)))
     for element in compiled.elements.values():
         if element.get("topic") and element["topic"] not in SERVICES:

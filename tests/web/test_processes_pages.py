@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from complaints_app.extensions import db
@@ -46,3 +48,29 @@ def test_a_hostile_or_broken_upload_deploys_nothing_and_says_why(login, people):
                         content_type="multipart/form-data")
     assert other.status_code == 302
     assert versions() == before
+
+
+# Werkzeug's test client spools a large request body to a temporary file it never closes.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_external_entities_script_escapes_and_huge_files_are_refused(login, people):
+    from tests.diagrams import script_process
+
+    client = login(people.owner)
+    before = versions()
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+           b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&secret;</bpmn:definitions>')
+    escape = script_process("x = ().__class__.__base__.__subclasses__()")
+    for name, data, expected in [("xxe.bpmn", xxe, "DTDs and entity declarations are not accepted"),
+                                 ("escape.bpmn", escape, "the script is refused"),
+                                 ("big.bpmn", b"<" * (8 * 1024 * 1024), "larger than 5 MB")]:
+        response = client.post("/processes/deploy", data={"files": [(io.BytesIO(data), name)]},
+                               content_type="multipart/form-data")
+        page = response.data.decode()
+        assert response.status_code == 400 and expected in page, (name, page[-800:])
+        assert "root:" not in page
+    huge = client.post("/processes/deploy", data={"files": [(io.BytesIO(b"<" * (51 * 1024 * 1024)), "huge.bpmn")]},
+                       content_type="multipart/form-data")
+    assert huge.status_code == 413
+    assert versions() == before
+    del response, huge
+    gc.collect()  # let the spooled bodies go here, where their warning is expected
