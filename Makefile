@@ -6,11 +6,12 @@ export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test install letters-deps browser clean
 
-$(BIN)/.installed: pyproject.toml package.json $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
+$(BIN)/.installed: pyproject.toml package.json frontend/modeller.js $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	npm install --no-audit --no-fund --loglevel=error
+	npm run --silent build  # the process owners' modeller, bundled by esbuild into static/build/
 	$(BIN)/pybabel compile -d complaints_app/translations
 	touch $@
 

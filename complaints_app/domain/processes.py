@@ -90,6 +90,15 @@ def deploy(files: dict[str, bytes], actor: User | None, comment: str | None = No
     return definition
 
 
+def redeploy(actor: User, definition_id: int) -> ProcessDefinition:
+    """Roll back: deploy an older version's files again, as the newest version."""
+    old = db.session.get(ProcessDefinition, definition_id)
+    if old is None:
+        raise NotFound(_("no such process version"))
+    files = {f.filename: f.content for f in old.files}
+    return deploy(files, actor, _("version %(version)s deployed again", version=old.version), old.process_id)
+
+
 def latest_definition(process_id: str = "complaint") -> ProcessDefinition:
     definition = db.session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)

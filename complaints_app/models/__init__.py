@@ -6,12 +6,12 @@ from .calendars import BusinessCalendar, ClosureDay
 from .complaints import Attachment, Customer, Complaint, ReferenceCounter
 from .money import Compensation, Letter
 from .notifications import Notification
-from .process import DefinitionFile, HumanTask, ProcessDefinition, WorkflowInstance
+from .process import DefinitionFile, HumanTask, ProcessDefinition, ProcessDraft, WorkflowInstance
 from .users import ROLES, ApiToken, AuthorityLimit, LaneRole, User, UserRole
 
 __all__ = [
     "ROLES", "ApiToken", "Attachment", "AuditEvent", "AuthorityLimit", "Base", "BusinessCalendar", "ClosureDay",
     "Compensation", "Complaint", "Customer",
-    "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "Notification", "ProcessDefinition",
+    "DefinitionFile", "HumanTask", "Incident", "LaneRole", "Letter", "Notification", "ProcessDefinition", "ProcessDraft",
     "ReferenceCounter", "User", "UserRole", "WorkflowInstance",
 ]

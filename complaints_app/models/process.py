@@ -101,3 +101,19 @@ class HumanTask(Base):
     # Reminders at fractions of the time between created_at and due_at (see domain/reminders.py).
     next_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
     reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ProcessDraft(Base):
+    """A diagram being redrawn in the browser: every file of a version, edited, not yet deployed."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    base_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))
+    files: Mapped[dict] = mapped_column(JSON)  # file name -> XML text
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deployed_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))

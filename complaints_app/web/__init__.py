@@ -17,11 +17,10 @@ from flask_wtf.csrf import CSRFError
 from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, complaints, inbox, processes, tasks, vendor
+from .csp import CSP
 
 BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, processes.bp, admin.bp, vendor.bp)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 def init_web(app: Flask) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 
-from ..domain import migration, processes, versions
+from ..domain import drafts, migration, processes, versions
 from ..domain.access import require_role
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import DefinitionFile, ProcessDefinition, User, WorkflowInstance
+from .csp import CSP
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 MAX_FILES = 20
@@ -42,7 +43,7 @@ def index():
         User.id.in_({v.deployed_by_id for v in versions if v.deployed_by_id})
     )).all()) if versions else {}
     return render_template("processes.html", versions=versions, running=running, finished=finished,
-                           authors=authors, problems=[])
+                           authors=authors, problems=[], drafts=drafts.open_drafts(current_user))
 
 
 @bp.post("/deploy")
@@ -61,7 +62,8 @@ def deploy():
         db.session.rollback()
         flash(_("Nothing was deployed: the diagram has problems."), "error")
         return render_template("processes.html", versions=_versions(), running={}, finished={}, authors={},
-                               problems=err.details.get("problems", [{"message": err.message}])), 400
+                               problems=err.details.get("problems", [{"message": err.message}]),
+                               drafts=drafts.open_drafts(current_user)), 400
     db.session.commit()
     flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
             version=definition.version), "info")
@@ -118,3 +120,83 @@ def migration_run(definition_id):
             flash(err.message, "error")
     flash(_("%(count)s complaint(s) moved to this version.", count=moved), "info")
     return redirect(url_for("processes.migration_plan", definition_id=definition_id))
+
+
+@bp.post("/<int:definition_id>/redeploy")
+def redeploy(definition_id):
+    """Roll back: this version's files deployed again as the newest version."""
+    definition = processes.redeploy(current_user, definition_id)
+    db.session.commit()
+    flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
+            version=definition.version), "info")
+    return redirect(url_for("processes.show", definition_id=definition.id))
+
+
+@bp.post("/<int:definition_id>/drafts")
+def draft_start(definition_id):
+    """Open a version in the modeller: a new draft with its files."""
+    draft = drafts.start_draft(current_user, definition_id)
+    db.session.commit()
+    return redirect(url_for("processes.draft_page", draft_id=draft.id))
+
+
+@bp.get("/drafts/<int:draft_id>")
+def draft_page(draft_id):
+    draft = drafts.get_draft(current_user, draft_id)
+    response = make_response(render_template("modeller.html", draft=draft))
+    # The modeller's libraries add <style> elements; scripts stay 'self' only.
+    response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return response
+
+
+@bp.get("/drafts/<int:draft_id>.json")
+def draft_files(draft_id):
+    draft = drafts.get_draft(current_user, draft_id)
+    return jsonify({"process_id": draft.process_id, "files": draft.files})
+
+
+def _json() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput(_("send a JSON object"))
+    return body
+
+
+def _json_error(err, status):
+    db.session.rollback()
+    return jsonify({"error": {"code": err.code, "message": err.message},
+                    "message": err.message, "problems": err.details.get("problems", [])}), status
+
+
+@bp.post("/drafts/<int:draft_id>")
+def draft_save(draft_id):
+    try:
+        drafts.save_draft(current_user, drafts.get_draft(current_user, draft_id), _json().get("files"))
+    except (InvalidInput, Conflict) as err:
+        return _json_error(err, err.status)
+    db.session.commit()
+    return jsonify({"saved": True})
+
+
+@bp.post("/drafts/<int:draft_id>/validate")
+def draft_validate(draft_id):
+    draft = drafts.get_draft(current_user, draft_id)
+    try:
+        problems = drafts.check_draft(current_user, draft, _json().get("files"))
+    except InvalidInput as err:
+        return _json_error(err, err.status)
+    return jsonify({"problems": problems})
+
+
+@bp.post("/drafts/<int:draft_id>/deploy")
+def draft_deploy(draft_id):
+    body = _json()
+    try:
+        definition = drafts.deploy_draft(current_user, drafts.get_draft(current_user, draft_id), body.get("comment"),
+                                         body.get("files"))
+    except (InvalidInput, Conflict) as err:
+        return _json_error(err, err.status)
+    db.session.commit()
+    flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
+            version=definition.version), "info")
+    return jsonify({"version": definition.version, "url": url_for("processes.show", definition_id=definition.id)})

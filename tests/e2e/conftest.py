@@ -17,7 +17,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PASSWORD = "correct horse battery"
 PEOPLE = {"sara": (["staff"], None), "sophie": (["supervisor"], LIMITS), "marek": (["manager"], MANAGER_LIMITS),
-          "ivan": (["customer_centre"], None)}
+          "ivan": (["customer_centre"], None), "olga": (["process_owner"], None)}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from complaints_app.domain import drafts
 from complaints_app.domain.attachments import add_attachment, read_upload
 from complaints_app.domain.letters import render_letter
 from complaints_app.extensions import db
@@ -26,8 +27,11 @@ def world(people, register, open_task, complete):
     attachment = add_attachment(people.staff, escalated, read_upload("note.txt", io.BytesIO(b"hello")))
     letter = db.session.scalar(select(Letter).where(Letter.complaint_id == escalated.id).limit(1))
     render_letter(letter.id)
+    definition = db.session.scalar(select(WorkflowInstance.definition_id).where(
+        WorkflowInstance.complaint_id == escalated.id))
+    draft = drafts.start_draft(people.owner, definition)
     db.session.commit()
-    return {"escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
+    return {"draft": draft.id, "escalated": escalated, "investigate": open_task(escalated), "fresh": fresh,
             "first_contact": open_task(fresh), "admin_id": people.admin.id, "attachment": attachment.id,
             "letter": letter.id, "definition": db.session.scalar(select(WorkflowInstance.definition_id).where(
                 WorkflowInstance.complaint_id == escalated.id))}
@@ -66,6 +70,13 @@ def routes(world):
         ("GET", f"/processes/{world['definition']}/diagram", ["owner", "admin"], 403),
         ("POST", "/processes/deploy", [], (302, 403)),
         ("GET", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
+        ("POST", f"/processes/{world['definition']}/drafts", ["owner", "admin"], 403),
+        ("POST", f"/processes/{world['definition']}/redeploy", ["owner", "admin"], 403),
+        ("GET", f"/processes/drafts/{world['draft']}", ["owner", "admin"], 403),
+        ("GET", f"/processes/drafts/{world['draft']}.json", ["owner", "admin"], 403),
+        ("POST", f"/processes/drafts/{world['draft']}", [], (400, 403)),
+        ("POST", f"/processes/drafts/{world['draft']}/validate", [], (400, 403)),
+        ("POST", f"/processes/drafts/{world['draft']}/deploy", [], (400, 403)),
         ("POST", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
         ("POST", f"/letters/{world['letter']}/approve", [], (302, 403)),
         ("POST", f"/letters/{world['letter']}/correct", [], (302, 403)),
@@ -131,6 +142,7 @@ def test_routes_cover_the_app(app, world):
               .replace("/admin/letters/final_response/uk", "/admin/letters/<letter_type>/<language>")
               .replace(f"/processes/{world['definition']}", "/processes/<int:definition_id>")
               .replace("/calendars/1", "/calendars/<int:calendar_id>")
+              .replace(f"/drafts/{world['draft']}", "/drafts/<int:draft_id>")
               .replace("/closures/<int:token_id>/", "/closures/<int:closure_id>/")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes

@@ -1,0 +1,176 @@
+// The process owners' modeller: bpmn-js with the Camunda 7 properties panel (forms, topics, timers,
+// conditions, properties) and dmn-js for the decision tables, editing a draft kept on the server.
+// Bundled by esbuild (`npm run build`, run by `make install`); nothing built is committed.
+import BpmnModeler from "bpmn-js/lib/Modeler";
+import DmnModeler from "dmn-js/lib/Modeler";
+import {
+  BpmnPropertiesPanelModule,
+  BpmnPropertiesProviderModule,
+  CamundaPlatformPropertiesProviderModule,
+} from "bpmn-js-properties-panel";
+import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
+import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
+
+import "bpmn-js/dist/assets/diagram-js.css";
+import "bpmn-js/dist/assets/bpmn-js.css";
+import "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css";
+import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
+import "dmn-js/dist/assets/dmn-js-shared.css";
+import "dmn-js/dist/assets/dmn-js-drd.css";
+import "dmn-js/dist/assets/dmn-js-decision-table.css";
+import "dmn-js/dist/assets/dmn-js-decision-table-controls.css";
+import "dmn-js/dist/assets/dmn-js-literal-expression.css";
+import "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css";
+
+function $(selector) { return document.querySelector(selector); }
+
+function csrfToken() { return $("meta[name=csrf-token]").getAttribute("content"); }
+
+function post(url, body) {
+  return fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body || {}),
+  }).then(function (response) {
+    return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+  });
+}
+
+function say(text, kind) {
+  var box = $("#modeller-status");
+  box.textContent = text;
+  box.className = "flash " + (kind || "info");
+}
+
+function showProblems(problems, select) {
+  var list = $("#modeller-problems");
+  list.textContent = "";
+  problems.forEach(function (problem) {
+    var item = document.createElement("li");
+    var where = problem.element_id ? problem.element_id + (problem.element_name ? " (" + problem.element_name + ")" : "") : (problem.file || "");
+    if (problem.element_id) {
+      var link = document.createElement("button");
+      link.type = "button";
+      link.className = "link";
+      link.textContent = where;
+      link.addEventListener("click", function () { select(problem.file, problem.element_id); });
+      item.appendChild(link);
+    } else {
+      item.appendChild(document.createTextNode(where));
+    }
+    item.appendChild(document.createTextNode(": " + problem.message));
+    list.appendChild(item);
+  });
+}
+
+function start(root) {
+  var url = root.getAttribute("data-draft");
+  var editors = {};  // file name -> { kind, modeler, pane }
+  var tabs = $("#modeller-tabs");
+  var panes = $("#modeller-panes");
+
+  function activate(name) {
+    Object.keys(editors).forEach(function (other) {
+      editors[other].pane.hidden = other !== name;
+      editors[other].tab.setAttribute("aria-selected", other === name ? "true" : "false");
+    });
+    $("#properties").hidden = editors[name].kind !== "bpmn";
+  }
+
+  function select(file, elementId) {
+    var editor = editors[file] || Object.values(editors).find(function (e) { return e.kind === "bpmn"; });
+    if (!editor) { return; }
+    activate(editor.name);
+    if (editor.kind === "bpmn") {
+      var element = editor.modeler.get("elementRegistry").get(elementId);
+      if (element) {
+        editor.modeler.get("selection").select(element);
+        editor.modeler.get("canvas").scrollToElement(element);
+      }
+    }
+  }
+
+  function collect() {
+    var names = Object.keys(editors);
+    return Promise.all(names.map(function (name) { return editors[name].modeler.saveXML({ format: true }); }))
+      .then(function (results) {
+        var files = {};
+        names.forEach(function (name, i) { files[name] = results[i].xml; });
+        return files;
+      });
+  }
+
+  function open(name, xml) {
+    var kind = /\.dmn$/i.test(name) ? "dmn" : "bpmn";
+    var pane = document.createElement("div");
+    pane.className = "modeller-canvas";
+    panes.appendChild(pane);
+    var tab = document.createElement("button");
+    tab.type = "button";
+    tab.setAttribute("role", "tab");
+    tab.className = "tab";
+    tab.textContent = name;
+    tab.addEventListener("click", function () { activate(name); });
+    tabs.appendChild(tab);
+    var modeler = kind === "bpmn"
+      ? new BpmnModeler({
+        container: pane,
+        propertiesPanel: { parent: "#properties" },
+        additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule,
+          CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule],
+        moddleExtensions: { camunda: camundaModdle },
+      })
+      : new DmnModeler({ container: pane });
+    editors[name] = { name: name, kind: kind, modeler: modeler, pane: pane, tab: tab };
+    return modeler.importXML(xml).then(function () {
+      if (kind === "bpmn") { modeler.get("canvas").zoom("fit-viewport"); }
+      else {
+        var views = modeler.getViews();
+        var table = views.find(function (v) { return v.type === "decisionTable"; });
+        if (table) { modeler.open(table); }
+      }
+    });
+  }
+
+  fetch(url + ".json", { credentials: "same-origin" })
+    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    .then(function (draft) {
+      var names = Object.keys(draft.files).sort(function (a, b) {
+        return (/\.bpmn$/i.test(b) ? 1 : 0) - (/\.bpmn$/i.test(a) ? 1 : 0) || a.localeCompare(b);
+      });
+      return names.reduce(function (chain, name) {
+        return chain.then(function () { return open(name, draft.files[name]); });
+      }, Promise.resolve()).then(function () {
+        activate(names[0]);
+        root.setAttribute("data-ready", "true");
+        window.complaintsModeller = { editors: editors, collect: collect };
+      });
+    })
+    .catch(function (err) { say("The draft could not be opened (" + err.message + ").", "error"); });
+
+  $("#modeller-save").addEventListener("click", function () {
+    collect().then(function (files) { return post(url, { files: files }); }).then(function (result) {
+      say(result.ok ? root.getAttribute("data-saved") : result.data.error.message, result.ok ? "info" : "error");
+    });
+  });
+  $("#modeller-validate").addEventListener("click", function () {
+    collect().then(function (files) { return post(url + "/validate", { files: files }); }).then(function (result) {
+      showProblems(result.data.problems || [], select);
+      say(result.data.problems && result.data.problems.length ? root.getAttribute("data-problems") : root.getAttribute("data-valid"),
+        result.data.problems && result.data.problems.length ? "error" : "info");
+    });
+  });
+  $("#modeller-deploy").addEventListener("click", function () {
+    var comment = $("#modeller-comment").value;
+    collect().then(function (files) { return post(url + "/deploy", { files: files, comment: comment }); }).then(function (result) {
+      if (result.ok) { window.location.assign(result.data.url); return; }
+      showProblems(result.data.problems || [], select);
+      say(result.data.message || root.getAttribute("data-problems"), "error");
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  var root = document.getElementById("modeller");
+  if (root) { start(root); }
+});

@@ -1,0 +1,75 @@
+"""A process owner redraws the diagram in the browser and a new complaint follows the new version."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.test_journey import log_in, log_out
+
+FIELD = "Task_FirstContact-formField-2"
+
+
+def test_rename_a_task_add_a_form_field_deploy_and_a_new_complaint_gets_it(page, shoot):
+    log_in(page, "olga")
+    page.get_by_role("link", name="Processes").click()
+    page.locator("table.list a").first.click()
+    original = page.url
+    page.get_by_role("button", name="Redraw in the browser").click()
+    expect(page.locator("#modeller[data-ready=true]")).to_be_attached(timeout=20_000)
+
+    # Rename "First contact" by editing its label on the canvas.
+    page.locator("g[data-element-id=Task_FirstContact]").dblclick(force=True)
+    editor = page.locator(".djs-direct-editing-parent")
+    expect(editor).to_be_visible()
+    editor.press("Control+A")
+    editor.type("First call")
+    page.locator("#properties").click()
+    # Add a form field in the properties panel.
+    page.locator("g[data-element-id=Task_FirstContact]").click(force=True)
+    fields = page.locator(".bio-properties-panel-group-header", has_text="Form fields")
+    fields.locator("button.bio-properties-panel-add-entry").click()
+    page.locator(f"#bio-properties-panel-{FIELD}-formFieldID").fill("contact_note")
+    page.locator(f"#bio-properties-panel-{FIELD}-formFieldLabel").fill("How the customer was reached")
+    page.locator(f"#bio-properties-panel-{FIELD}-formFieldType").select_option("string")
+    shoot(page, "modeller")
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#modeller-status")).to_contain_text("Draft saved")
+    page.get_by_role("button", name="Validate").click()
+    expect(page.locator("#modeller-status")).to_contain_text("No problem found")
+    page.get_by_label("Comment").fill("First contact is a call; note how the customer was reached")
+    page.get_by_role("button", name="Deploy as a new version").click()
+    expect(page.locator(".flash")).to_contain_text("new complaints follow it")
+    expect(page.locator("ul.changes")).to_contain_text("Task_FirstContact")
+    shoot(page, "deployed")
+    assert not page.console_errors, page.console_errors
+    log_out(page)
+
+    log_in(page, "sara")
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Customer name").fill("Jan Zieliński")
+    page.get_by_label("E-mail", exact=True).fill("jan.zielinski@example.com")
+    page.get_by_label("Channel").select_option("email")
+    page.get_by_label("Category").select_option("delivery")
+    page.get_by_label("What happened").fill("The parcel never arrived.")
+    page.get_by_role("button", name="Register").click()
+    reference = re.search(r"C-\d{4}-\d{6}", page.get_by_role("heading", level=1).inner_text()).group(0)
+    page.get_by_role("link", name="First call", exact=True).click()
+    expect(page.get_by_label("How the customer was reached")).to_be_visible()
+    shoot(page, "new-form")
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_label("What was done").fill("Resent the parcel")
+    page.get_by_label("How the customer was reached").fill("By phone")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".flash")).to_contain_text("Done")
+    page.goto(f"/complaints/{reference}")
+    expect(page.locator(".timeline")).to_contain_text("First call")
+    log_out(page)
+
+    # Roll back for the other tests: the first version, deployed again as the newest.
+    log_in(page, "olga")
+    page.goto(original)
+    page.get_by_role("button", name="Deploy this version again as the newest").click()
+    expect(page.locator(".flash")).to_contain_text("new complaints follow it")
