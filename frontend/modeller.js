@@ -63,7 +63,18 @@ function showProblems(problems, select) {
   });
 }
 
+// Offer the app's service topics where a service task's topic is typed (the properties panel renders
+// its inputs anew as the selection changes).
+function suggest() {
+  new MutationObserver(function () {
+    document.querySelectorAll("#properties input").forEach(function (input) {
+      if (/externalTopic$/.test(input.id || "") && !input.getAttribute("list")) { input.setAttribute("list", "app-topics"); }
+    });
+  }).observe($("#properties"), { childList: true, subtree: true });
+}
+
 function start(root) {
+  suggest();
   var url = root.getAttribute("data-draft");
   var editors = {};  // file name -> { kind, modeler, pane }
   var tabs = $("#modeller-tabs");

@@ -157,3 +157,13 @@ def test_admins_edit_hours_and_closure_days_on_the_calendar_page(login, people):
     db.session.refresh(calendar)
     assert calendar.closures == []
     assert login(people.supervisor).get("/admin/calendars").status_code == 403
+
+
+def test_triage_sets_the_internal_resolution_target_in_working_hours(people, register, login):
+    friday = local(WARSAW, 2026, 11, 20, 15)  # normal priority: 80 working hours, ten working days
+    with time_machine.travel(friday, tick=False):
+        complaint = register(people.staff, received_at=friday)
+    # Friday 15-16, then nine full days (Mon 23 Nov - Thu 3 Dec) and seven hours on Friday 4 Dec.
+    assert complaint.resolution_due_at == local(WARSAW, 2026, 12, 4, 15)
+    page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "Internal resolution target" in page

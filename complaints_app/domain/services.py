@@ -79,16 +79,30 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.team = call.data["team"]
     ctx.complaint.priority = call.data["priority"]
     ctx.complaint.statutory_rule = call.data["statutory_rule"]
+    from .calendars import calendar_for
     from .clock import rearm_after_extension  # the clock delivers messages through the driver
 
+    resolution = call.data.get("sla_resolution")
+    if resolution:
+        try:
+            duration = parse_duration(str(resolution))
+        except Exception:
+            raise ServiceFailed(f"sla_resolution = {resolution!r} is not an ISO duration such as PT80H") from None
+        calendar = calendar_for(ctx.complaint.jurisdiction, ctx.complaint.team)
+        ctx.complaint.resolution_due_at = calendar.add_working_time(ctx.complaint.received_at, duration)
     if ctx.complaint.statutory_rule not in RULES:  # e.g. "internal-sla": no statutory clock
         ctx.complaint.statutory_due_on = None
         ctx.complaint.clock_next_at = None
-        return {"statutory_due": None}
+        return {"statutory_due": None, "sla_resolution_due": _iso(ctx.complaint.resolution_due_at)}
     received = receipt_date(ctx.complaint.received_at, ctx.complaint.jurisdiction)
     ctx.complaint.statutory_due_on = compute_deadline(ctx.complaint.statutory_rule, received).due
     rearm_after_extension(ctx.complaint)  # a fresh clock (triage may run again on a redrawn diagram)
-    return {"statutory_due": ctx.complaint.statutory_due_on.isoformat()}
+    return {"statutory_due": ctx.complaint.statutory_due_on.isoformat(),
+            "sla_resolution_due": _iso(ctx.complaint.resolution_due_at)}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 @service("business_due")

@@ -73,6 +73,8 @@ class Complaint(Base):
     statutory_rule: Mapped[str | None] = mapped_column(String(40))
     # The last day to answer under the statutory rule, counted at triage (see domain/deadlines.py).
     statutory_due_on: Mapped[date | None] = mapped_column(index=True)
+    # The company's own resolution target, in working hours of the complaint's calendar (counted at triage).
+    resolution_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # When the statutory clock needs a look next (the warning, then the breach); None when it is stopped.
     clock_next_at: Mapped[datetime | None] = mapped_column(index=True)
     statutory_warned_at: Mapped[datetime | None]

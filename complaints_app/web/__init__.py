@@ -60,10 +60,12 @@ def _weekday_names() -> list[str]:
     return [names[day] for day in range(7)]
 
 
-def _countdown(day: date) -> str:
-    """How long until the end of ``day`` in the page's time zone ("in 3 days", "2 days ago")."""
-    zone = ZoneInfo(str(get_timezone()))
-    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+def _countdown(when: date | datetime) -> str:
+    """How long until ``when`` (a day: its end in the page's time zone): "in 3 days", "2 days ago"."""
+    if isinstance(when, datetime):
+        end = when
+    else:
+        end = datetime.combine(when + timedelta(days=1), time(0), ZoneInfo(str(get_timezone())))
     return format_timedelta(end - utcnow(), add_direction=True, threshold=1.1)
 
 

@@ -21,6 +21,7 @@ def test_a_draft_is_saved_validated_and_deployed(login, people):
     draft_id = start(client, latest)
     page = client.get(f"/processes/drafts/{draft_id}").data.decode()
     assert 'id="modeller"' in page and "build/modeller.js" in page
+    assert '<option value="create_letter">' in page and '<option value="business_due">' in page  # topics offered
     files = client.get(f"/processes/drafts/{draft_id}.json").json["files"]
     assert set(files) == {"complaint.bpmn", "triage.dmn", "compensation.dmn", "approval_level.dmn"}
     redrawn = files["complaint.bpmn"].replace('name="First contact">', 'name="First call">')
