@@ -169,3 +169,14 @@ def test_the_cli_dry_run_and_migration(app, people, register, open_task, complet
     db.session.expire_all()
     assert instance_of(movable).definition_id == definition.id
     assert runner.invoke(args=["migrate", "--to", "999", "--user", people.owner.username]).exit_code == 1
+
+
+def test_a_versions_decision_tables_can_be_read(login, people):
+    definition = processes.latest_definition()
+    tables = {t["id"]: t for t in versions.decision_tables(definition)}
+    assert set(tables) == {"triage", "compensation", "approval_level"}
+    assert tables["approval_level"]["hit_policy"] == "FIRST"
+    assert tables["triage"]["outputs"][:2] == ["Team", "Priority"]
+    assert any("pl-consumer-14d" in " ".join(rule["outputs"]) for rule in tables["triage"]["rules"])
+    page = login(people.owner).get(f"/processes/{definition.id}").data.decode()
+    assert "Decision tables" in page and "approval_level" in page and "pl-consumer-14d" in page

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from statistics import median
 
+from lxml import etree
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEvent, HumanTask, ProcessDefinition
+from ..workflow import DefinitionError
+from ..workflow.xml import parse_xml
 
 # What a change to an element is reported as (the keys describe_spec gives).
 ASPECTS = ("name", "type", "lane", "topic", "form", "expression", "script", "conditions", "properties")
@@ -64,3 +67,43 @@ def heatmap(definition: ProcessDefinition) -> dict[str, dict]:
     for values in heat.values():
         values.setdefault("waiting", 0)
     return heat
+
+
+def decision_tables(definition: ProcessDefinition) -> list[dict]:
+    """The version's DMN decision tables as plain rows (inputs, outputs, rules) for reading."""
+    tables = []
+    for file in definition.files:
+        if not file.filename.endswith(".dmn"):
+            continue
+        try:
+            root = parse_xml(file.content, file.filename)
+        except DefinitionError:
+            continue
+        for decision in (n for n in root.iter() if _local(n) == "decision"):
+            table = next((n for n in decision if _local(n) == "decisionTable"), None)
+            if table is None:
+                continue
+            tables.append({
+                "file": file.filename, "id": decision.get("id"), "name": decision.get("name") or decision.get("id"),
+                "hit_policy": table.get("hitPolicy") or "UNIQUE",
+                "inputs": [c.get("label") or _text(c, "inputExpression") for c in table if _local(c) == "input"],
+                "outputs": [c.get("label") or c.get("name") for c in table if _local(c) == "output"],
+                "rules": [{"description": _text(r, "description"),
+                           "inputs": [_text(e, "text") for e in r if _local(e) == "inputEntry"],
+                           "outputs": [_text(e, "text") for e in r if _local(e) == "outputEntry"]}
+                          for r in table if _local(r) == "rule"],
+            })
+    return tables
+
+
+def _local(node) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _text(node, name: str) -> str:
+    """The text of ``node``'s child ``name`` (or of its ``text`` grandchild), stripped."""
+    for child in node.iter():
+        if child is not node and _local(child) == name:
+            inner = next((c for c in child if _local(c) == "text"), None)
+            return ((inner.text if inner is not None else child.text) or "").strip()
+    return ""
