@@ -4,8 +4,11 @@
 
 A temporary instance folder; ``complaints init``; worker and beat started as subprocesses (own process
 groups, COMPLAINTS_TIMER_SWEEP_SECONDS=1). Each complaint is registered with
-``customer_reply_window = PT2S`` and ``followup_delay = PT3S`` and driven along the "rejected" path to
-"Record customer reply" (3 operations). Its reply-window boundary timer is then due 2 s later; beat's sweep
+``customer_reply_window = PT20S`` and ``followup_delay = PT3S`` and driven along the "rejected" path to
+"Record customer reply" (3 operations). Its reply-window boundary timer is then due 20 s later, once all the
+complaints are driven and the worker has rendered and sent their letters (the target is for a worker that is
+otherwise idle: with a 2 s window the first timers came due while this script was still writing and the worker
+rendering, and waited behind SQLite's single writer and the letter queue, 3-6 s); beat's sweep
 enqueues it, the worker fires it; the process runs on ("Deemed accepted", no payout, resolved) to the
 follow-up timer, due 3 s later, which fires the same way. Latency of each firing = the ``at`` of its
 ``timers_fired`` audit row minus the due time recorded in it (the instance's ``next_timer_due_at``).
@@ -34,7 +37,7 @@ if str(ROOT) not in sys.path:
 
 CLI = str(Path(sys.executable).with_name("complaints"))
 TARGET_S = 2.0
-DATA = {"followup_delay": "PT3S", "customer_reply_window": "PT2S"}
+DATA = {"followup_delay": "PT3S", "customer_reply_window": "PT20S"}
 
 
 def _start(args, env, log: Path) -> subprocess.Popen:
@@ -68,7 +71,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--complaints", type=int, default=20)
-    parser.add_argument("--timeout", type=float, default=40.0, help="seconds to wait for all firings")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for all firings")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
 

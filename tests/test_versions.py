@@ -44,6 +44,12 @@ def first_contact_with_a_channel() -> dict[str, bytes]:
                       text[anchor:anchor + 40]: FIELD + text[anchor:anchor + 40]})
 
 
+def investigation_renamed(owner):
+    """A version whose investigation task has another id: complaints waiting there cannot move to it."""
+    return processes.deploy(redrawn(**{'"Task_Investigate"': '"Task_Investigation"',
+                                       '>Task_Investigate<': '>Task_Investigation<'}), owner)
+
+
 def instance_of(complaint):
     return db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
 
@@ -90,8 +96,7 @@ def test_a_complaint_waiting_at_a_removed_task_cannot_move_and_is_left_alone(peo
     at_investigation = register(people.staff)
     escalate(people, at_investigation, open_task, complete)
     state_before = instance_of(at_investigation).state
-    definition = processes.deploy(redrawn(**{'"Task_Investigate"': '"Task_Investigation"',
-                                             '>Task_Investigate<': '>Task_Investigation<'}), people.owner)
+    definition = investigation_renamed(people.owner)
     db.session.commit()
     plan = {c.reference: c for c in migration.dry_run(people.owner, definition.id)}
     reasons = plan[at_investigation.reference].problems
@@ -118,8 +123,7 @@ def test_the_migration_page_lists_each_complaint_and_moves_the_movable_ones(logi
     movable = register(people.staff)
     stuck = register(people.staff)
     escalate(people, stuck, open_task, complete)
-    definition = processes.deploy(redrawn(**{'"Task_Investigate"': '"Task_Investigation"',
-                                             '>Task_Investigate<': '>Task_Investigation<'}), people.owner)
+    definition = investigation_renamed(people.owner)
     db.session.commit()
     owner = login(people.owner)
     page = owner.get(f"/processes/{definition.id}/migration").data.decode()
@@ -152,8 +156,7 @@ def test_the_cli_dry_run_and_migration(app, people, register, open_task, complet
     movable = register(people.staff)
     stuck = register(people.staff)
     escalate(people, stuck, open_task, complete)
-    definition = processes.deploy(redrawn(**{'"Task_Investigate"': '"Task_Investigation"',
-                                             '>Task_Investigate<': '>Task_Investigation<'}), people.owner)
+    definition = investigation_renamed(people.owner)
     db.session.commit()
     runner = app.test_cli_runner()
     args = ["migrate", "--to", str(definition.version), "--user", people.owner.username, "--json"]

@@ -7,7 +7,7 @@ app and by e-mail. One indexed column says when each open task needs its next re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,8 @@ from .clock import moments
 from .deadlines import ZONES
 from .driver import settings
 from .notify import notify_people
+
+MIN_WINDOW = timedelta(hours=1)
 
 
 def _window_end(task: HumanTask, complaint: Complaint) -> datetime | None:
@@ -33,7 +35,7 @@ def schedule(task: HumanTask, complaint: Complaint, now: datetime | None = None)
     start = task.created_at or now
     end = _window_end(task, complaint)
     task.next_reminder_at = None
-    if end is None or end <= start:
+    if end is None or end - start < MIN_WINDOW:  # nobody needs reminding of a task due within minutes
         return
     fractions = settings().reminder_fractions
     for index in range(task.reminders_sent or 0, len(fractions)):

@@ -147,17 +147,9 @@ def calendar_list():
 
 
 @bp.post("/calendars")
-def calendar_create():
-    row = calendars.save_calendar(current_user, None, name=request.form.get("name", ""),
-                                  country=request.form.get("country", ""), team=request.form.get("team"),
-                                  hours=_hours_from_form())
-    db.session.commit()
-    flash(_("Calendar %(name)s saved.", name=row.name), "info")
-    return redirect(url_for("admin.calendar_list"))
-
-
 @bp.post("/calendars/<int:calendar_id>")
-def calendar_update(calendar_id):
+def calendar_save(calendar_id=None):
+    """Create a calendar (no id) or change one."""
     row = calendars.save_calendar(current_user, calendar_id, name=request.form.get("name", ""),
                                   country=request.form.get("country", ""), team=request.form.get("team"),
                                   hours=_hours_from_form())

@@ -66,6 +66,11 @@ def deploy():
                                problems=err.details.get("problems", [{"message": err.message}]),
                                drafts=drafts.open_drafts(current_user)), 400
     db.session.commit()
+    return _deployed(definition)
+
+
+def _deployed(definition: ProcessDefinition):
+    """Tell the owner (on the next page) and go to the new version."""
     flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
             version=definition.version), "info")
     return redirect(url_for("processes.show", definition_id=definition.id))
@@ -129,9 +134,7 @@ def redeploy(definition_id):
     """Roll back: this version's files deployed again as the newest version."""
     definition = processes.redeploy(current_user, definition_id)
     db.session.commit()
-    flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
-            version=definition.version), "info")
-    return redirect(url_for("processes.show", definition_id=definition.id))
+    return _deployed(definition)
 
 
 @bp.post("/<int:definition_id>/drafts")
@@ -199,6 +202,5 @@ def draft_deploy(draft_id):
     except (InvalidInput, Conflict) as err:
         return _json_error(err, err.status)
     db.session.commit()
-    flash(_("Deployed %(process)s version %(version)s: new complaints follow it.", process=definition.process_id,
-            version=definition.version), "info")
+    _deployed(definition)
     return jsonify({"version": definition.version, "url": url_for("processes.show", definition_id=definition.id)})
