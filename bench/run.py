@@ -147,7 +147,7 @@ def ceiling(count: int, seed: int) -> dict:
     """Same diagrams, same restricted engine, same path mix; state saved to a dict around each step."""
     from complaints_app.domain.forms import clean_form
     from complaints_app.domain.processes import read_files
-    from complaints_app.simulation import PATHS, fill_form, path_plan
+    from complaints_app.simulation import PATHS, WITHDRAWAL_REASON, fill_form, path_plan
     from complaints_app.workflow import ProcessRuntime
 
     runtime = ProcessRuntime()
@@ -162,10 +162,18 @@ def ceiling(count: int, seed: int) -> dict:
         store[index] = run.dump()
         visits: dict = {}
         done = 0
+        withdrawn = False
         while not result.completed:
             if result.incident is not None:
                 return done, False
             run = runtime.load(key, spec_json, store[index], _host)
+            if scenario.get("withdraw_after") == done and not withdrawn:  # as simulation._withdraw does
+                withdrawn = True
+                offered = [m for m in run.messages() if m.properties.get("sent_by") != "app"]
+                if offered:
+                    result = run.send_message(offered[0].name, {"reason": WITHDRAWAL_REASON})
+                    store[index] = run.dump()
+                    continue
             tasks = run.open_tasks()
             if not tasks:
                 if result.next_timer_due is None:

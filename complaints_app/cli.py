@@ -86,6 +86,11 @@ def init(demo: bool):
 
 
 def _seed_demo() -> None:
+    from datetime import timedelta
+
+    from .domain.clock import arm, tick
+    from .domain.messages import send_message
+    from .models.base import utcnow
     from .simulation import PATHS, drive, register_simulated
 
     tokens = []
@@ -109,6 +114,16 @@ def _seed_demo() -> None:
     ]):
         complaint = register_simulated(staff, PATHS[path], index)
         drive(complaint, PATHS[path], users, random.Random(index), max_operations=steps)
+    db.session.commit()
+    # One the customer withdrew, and one whose statutory deadline is near (a holding letter, alerts).
+    withdrawn = register_simulated(staff, PATHS["rejected"], 6)
+    db.session.commit()
+    send_message(staff, withdrawn, "complaint_withdrawn", "The customer called: the shop replaced the product.")
+    near = register_simulated(staff, PATHS["rejected"], 7)
+    near.statutory_due_on = utcnow().date() + timedelta(days=2)
+    arm(near)
+    db.session.commit()
+    tick(near.id, near.clock_next_at)
     db.session.commit()
 
 

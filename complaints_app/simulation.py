@@ -20,6 +20,7 @@ from .domain import tasks as task_ops
 from .domain.driver import load
 from .domain.complaints import find_or_create_customer, register_complaint
 from .domain.errors import DomainError, Forbidden
+from .domain.messages import available_messages, send_message
 from .domain.users import create_user
 from .extensions import db
 from .models import Complaint, HumanTask, User, WorkflowInstance
@@ -40,9 +41,13 @@ PATHS: dict[str, dict] = {
     "appeal": {"claimed_amount": 250, "fc_resolved": False, "escalation_approved": True,
                "decision": ["rejected", "partly_upheld"], "compensation_approved": True,
                "customer_reply": ["appeal", "accept"]},
+    # After two task completions the customer withdraws: the first message the diagram offers people.
+    "withdrawn": {"claimed_amount": 200, "fc_resolved": False, "escalation_approved": True, "decision": "rejected",
+                  "customer_reply": "accept", "withdraw_after": 2},
 }
 WEIGHTS = {"first_contact_resolution": 3, "escalation_returned": 1, "rejected": 2,
-           "upheld_within_supervisor_limit": 2, "upheld_above_supervisor_limit": 1, "appeal": 1}
+           "upheld_within_supervisor_limit": 2, "upheld_above_supervisor_limit": 1, "appeal": 1, "withdrawn": 1}
+WITHDRAWAL_REASON = "Simulated: the customer withdrew the complaint"
 SIM_USERS = [
     ("sim-staff-1", ["staff"], {}), ("sim-staff-2", ["staff"], {}),
     ("sim-supervisor-1", ["supervisor"], {"PLN": 1000, "EUR": 250, "GBP": 200, "UAH": 10000}),
@@ -156,6 +161,10 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
+        if scenario.get("withdraw_after") == done and not visits.get("_withdrawn"):
+            visits["_withdrawn"] = 1
+            if _withdraw(complaint, users):
+                continue
         task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
                                                          HumanTask.state == "open").order_by(HumanTask.created_at))
         if task is None:
@@ -183,6 +192,18 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
         else:
             return done, False
     return done, False
+
+
+def _withdraw(complaint: Complaint, users: list[User]) -> bool:
+    """Record the first message the diagram offers people now (a withdrawal in the shipped one)."""
+    for user in users:
+        offered = available_messages(user, complaint)
+        if offered:
+            send_message(user, complaint, offered[0].name, WITHDRAWAL_REASON)
+            db.session.commit()
+            return True
+    db.session.rollback()
+    return False
 
 
 def _task_data(complaint: Complaint, task: HumanTask) -> dict:

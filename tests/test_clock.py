@@ -215,11 +215,14 @@ def test_notifications_are_emailed_once_in_the_readers_language(app, people, reg
 def test_the_inbox_lists_unread_alerts_until_they_are_marked_read(people, register, login):
     complaint = register_at(register, people.staff)
     tick(complaint, complaint.clock_next_at)
+    page = login(people.supervisor).get("/complaints").data.decode()
+    assert "unread reminders and alerts" in page  # the badge beside Inbox, on every page
     page = login(people.supervisor).get("/inbox").data.decode()
     assert "Reminders and alerts" in page and complaint.reference in page and "2026-11-16" in page
     client = login(people.supervisor)
     client.post("/notifications/read")
-    assert complaint.reference not in client.get("/inbox").data.decode()
+    after = client.get("/inbox").data.decode()
+    assert complaint.reference not in after and "unread reminders and alerts" not in after
 
 
 def test_an_extension_re_arms_the_diagrams_timers_that_read_the_deadline(people, register, open_task):

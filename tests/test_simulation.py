@@ -15,11 +15,14 @@ VARIANT = Path(__file__).resolve().parent / "data" / "variant"
 
 
 def test_simulation_takes_every_branch_of_the_reference_diagram(app):
-    outcome = simulate(len([p for p, w in WEIGHTS.items() for _ in range(w)]), seed=7)
+    count = sum(WEIGHTS.values())
+    outcome = simulate(count, seed=7)
     result = outcome.as_dict()
-    assert result["completed"] == 10 and result["stuck"] == 0
+    assert result["completed"] == count and result["stuck"] == 0
     assert result["paths"] == WEIGHTS
-    assert result["task_completions"] > 10 * 4
+    assert result["task_completions"] > count * 4
+    withdrawn = db.session.scalars(select(Complaint).where(Complaint.status == "withdrawn")).all()
+    assert len(withdrawn) >= WEIGHTS["withdrawn"]
 
 
 def test_variant_diagram_runs_with_no_code_change(app, people):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..mail import deliver
@@ -75,6 +75,11 @@ def unread(user: User, limit: int = 50) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:

@@ -34,7 +34,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
         format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow,
-        weekday_names=_weekday_names, countdown=_countdown)
+        weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
@@ -53,6 +53,13 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _too_many)
     app.register_error_handler(413, _too_large)
+
+
+def _unread_alerts() -> int:
+    """How many reminders and alerts the signed-in person has not read (an indexed count)."""
+    from ..domain.notify import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
 
 
 def _weekday_names() -> list[str]:
