@@ -22,6 +22,27 @@ def log_out(page) -> None:
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
+def register(page, name: str, email: str, channel: str, category: str, description: str,
+             product: str | None = None, amount: str | None = None, shoot=None) -> str:
+    """Fill in the registration form as staff do; returns the new complaint's reference."""
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Customer name").fill(name)
+    page.get_by_label("E-mail", exact=True).fill(email)
+    page.get_by_label("Channel").select_option(channel)
+    page.get_by_label("Category").select_option(category)
+    if product:
+        page.get_by_label("Product or order").fill(product)
+    page.get_by_label("What happened").fill(description)
+    if amount:
+        page.get_by_label("Amount claimed").fill(amount)
+    if shoot:
+        shoot(page, "register")
+    page.get_by_role("button", name="Register").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("C-")
+    return re.search(r"C-\d{4}-\d{6}", heading.inner_text()).group(0)
+
+
 def open_task(page, reference: str, task: str) -> None:
     page.goto(f"/complaints/{reference}")
     page.get_by_role("link", name=task, exact=True).click()
@@ -31,19 +52,9 @@ def open_task(page, reference: str, task: str) -> None:
 def test_staff_to_manager_to_resolution(page, shoot):
     log_in(page, "sara")
     shoot(page, "inbox-staff")
-    page.get_by_role("link", name="Register").click()
-    page.get_by_label("Customer name").fill("Anna Nowak")
-    page.get_by_label("E-mail", exact=True).fill("anna.nowak@example.com")
-    page.get_by_label("Channel").select_option("phone")
-    page.get_by_label("Category").select_option("product")
-    page.get_by_label("Product or order").fill("Espresso machine EM-200")
-    page.get_by_label("What happened").fill("The machine leaks after two weeks; the customer wants a refund.")
-    page.get_by_label("Amount claimed").fill("4800")
-    shoot(page, "register")
-    page.get_by_role("button", name="Register").click()
-    heading = page.get_by_role("heading", level=1)
-    expect(heading).to_contain_text("C-")
-    reference = re.search(r"C-\d{4}-\d{6}", heading.inner_text()).group(0)
+    reference = register(page, "Anna Nowak", "anna.nowak@example.com", "phone", "product",
+                         "The machine leaks after two weeks; the customer wants a refund.",
+                         product="Espresso machine EM-200", amount="4800", shoot=shoot)
     expect(page.locator("tr.letter")).to_contain_text("acknowledgement")
     shoot(page, "complaint-registered")
 
