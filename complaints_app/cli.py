@@ -88,7 +88,7 @@ def init(demo: bool):
 def _seed_demo() -> None:
     from datetime import timedelta
 
-    from .domain.clock import arm, tick
+    from .domain.clock import tick
     from .domain.messages import send_message
     from .models.base import utcnow
     from .simulation import PATHS, drive, register_simulated
@@ -119,10 +119,7 @@ def _seed_demo() -> None:
     withdrawn = register_simulated(staff, PATHS["rejected"], 6)
     db.session.commit()
     send_message(staff, withdrawn, "complaint_withdrawn", "The customer called: the shop replaced the product.")
-    near = register_simulated(staff, PATHS["rejected"], 7)
-    near.statutory_due_on = utcnow().date() + timedelta(days=2)
-    arm(near)
-    db.session.commit()
+    near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12))
     tick(near.id, near.clock_next_at)
     db.session.commit()
 

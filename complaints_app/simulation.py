@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -213,12 +213,13 @@ def _task_data(complaint: Complaint, task: HumanTask) -> dict:
     return run.task_data(task.id)
 
 
-def register_simulated(actor: User, scenario: dict, index: int) -> Complaint:
+def register_simulated(actor: User, scenario: dict, index: int, received_at: datetime | None = None) -> Complaint:
     customer = find_or_create_customer(f"Simulated customer {index}", f"customer{index}@example.test", None, "pl")
     complaint = register_complaint(
         actor, customer=customer, channel="phone", category="product", product="Simulated product",
         description="Simulated complaint", claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
-        currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA)
+        currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA,
+        received_at=received_at)
     db.session.commit()
     return complaint
 
