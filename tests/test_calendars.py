@@ -167,3 +167,9 @@ def test_triage_sets_the_internal_resolution_target_in_working_hours(people, reg
     assert complaint.resolution_due_at == local(WARSAW, 2026, 12, 4, 15)
     page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
     assert "Internal resolution target" in page
+
+
+def test_a_calendar_with_no_working_time_is_a_clear_error(app):
+    closed = calendars.Calendar("Closed", "PL", tuple([None] * 7), frozenset())
+    with app.test_request_context(), pytest.raises(Conflict, match="no working time"):
+        closed.add_working_time(local(WARSAW, 2026, 11, 20, 15), timedelta(hours=1))

@@ -56,7 +56,7 @@ class Calendar:
             return start
         local = start.astimezone(self.zone)
         day, left = local.date(), duration
-        for _ in range(3660):  # ten years of days: a calendar with no working day at all ends here
+        for _day in range(3660):  # ten years of days: a calendar with no working day at all ends here
             if not self.day_off(day):
                 opens, closes = self.hours[day.weekday()]
                 begin = datetime.combine(day, opens, self.zone)

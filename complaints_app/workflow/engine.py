@@ -17,18 +17,32 @@ from uuid import UUID
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .inspect import (
+    ACTIVE,
+    TIMER_TYPES,
+    all_task_specs,
+    all_tasks,
+    describe_spec,
+    event_subprocess_of,
+    events,
+    incident,
+    is_message,
+    is_timer,
+    message_catch,
+    message_definition,
+    open_task,
+    validation_problem,
+    wire_event_subprocesses,
+)
 from .parser import ComplaintsParser
 from .scripting import RestrictedScriptEngine, ScriptRejected, ScriptTimeout
 from .serializer import SERIALIZER_VERSION, StateSerializer, prune
 from .types import (
     CompiledDefinition,
     DefinitionError,
-    ElementEvent,
-    EngineIncident,
     MessageCatch,
     MessageNotExpected,
     OpenTask,
@@ -42,8 +56,6 @@ ServiceHost = Callable[[ServiceCall], dict | None]
 # The serialized definition, or a function returning it: read only when this process has not cached it.
 SpecSource = str | Callable[[], str]
 
-_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-_TYPE_NAMES = {"TopicServiceTask": "ServiceTask"}
 
 
 class ProcessRuntime:
@@ -70,7 +82,7 @@ class ProcessRuntime:
                 else:
                     parser.add_bpmn_xml(root, filename=name)
             except ValidationException as err:
-                raise DefinitionError([_validation_problem(err, name)]) from None
+                raise DefinitionError([validation_problem(err, name)]) from None
             except Exception as err:
                 raise DefinitionError([{"file": name, "message": f"the file could not be read as BPMN or DMN: "
                                                                  f"{type(err).__name__}: {err}"}]) from None
@@ -78,11 +90,11 @@ class ProcessRuntime:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except ValidationException as err:
-            raise DefinitionError([_validation_problem(err, None)]) from None
+            raise DefinitionError([validation_problem(err, None)]) from None
         except Exception as err:  # the library's own failures on foreign diagrams: a verdict, never a crash
             raise DefinitionError([{"message": f"the diagram could not be built: {type(err).__name__}: {err}"}]) from None
         elements = {}
-        for task_spec in _all_task_specs(spec, subprocess_specs):
+        for task_spec in all_task_specs(spec, subprocess_specs):
             elements[task_spec.bpmn_id] = describe_spec(task_spec)
         try:
             spec_json = self.serializer.dump_spec(spec, subprocess_specs)
@@ -100,7 +112,7 @@ class ProcessRuntime:
         specs = self._specs.get(key)
         if specs is None:
             specs = self.serializer.load_spec(spec_json() if callable(spec_json) else spec_json)
-            _wire_event_subprocesses(specs[0])
+            wire_event_subprocesses(specs[0])
             with self._lock:
                 self._specs[key] = specs
         return specs
@@ -146,14 +158,14 @@ class Run:
 
     def open_tasks(self) -> list[OpenTask]:
         """The tasks waiting for a person."""
-        return [_open_task(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
+        return [open_task(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
 
     def task_data(self, task_id: str) -> dict:
         return deepcopy(self._task(task_id).data)
 
     def current_data(self) -> dict:
         """The data as the process sees it now (an open task's, else the last finished one's)."""
-        for task in self.workflow.get_tasks(state=_ACTIVE):
+        for task in self.workflow.get_tasks(state=ACTIVE):
             return deepcopy(task.data)
         task = self.workflow.last_task or self.workflow.task_tree
         return deepcopy(task.data)
@@ -161,7 +173,7 @@ class Run:
     def next_timer_due(self) -> datetime | None:
         due = []
         for event in self.workflow.waiting_events():
-            if event.event_type not in _TIMER_TYPES or not event.value:
+            if event.event_type not in TIMER_TYPES or not event.value:
                 continue
             value = event.value if isinstance(event.value, str) else event.value.get("next")
             moment = datetime.fromisoformat(value)
@@ -209,18 +221,18 @@ class Run:
         workflow = self.workflow
         if workflow.is_completed():
             return []
-        running = {t.task_spec.name for t in workflow.get_tasks(state=_ACTIVE)}
+        running = {t.task_spec.name for t in workflow.get_tasks(state=ACTIVE)}
         found = []
         for name in getattr(workflow.spec.start, "trigger_specs", []):
             sp_spec = workflow.subprocess_specs.get(name)
             if sp_spec is None or name in running:
                 continue
             for start in sp_spec.bpmn_start_events:
-                if _is_message(start.event_definition):
-                    found.append(_message_catch(start, start.extensions.get("interrupting") != "false"))
+                if is_message(start.event_definition):
+                    found.append(message_catch(start, start.extensions.get("interrupting") != "false"))
         for task in workflow.event_manager.tasks.values():
-            if task.has_state(TaskState.WAITING) and _is_message(task.task_spec.event_definition):
-                found.append(_message_catch(task.task_spec, False))
+            if task.has_state(TaskState.WAITING) and is_message(task.task_spec.event_definition):
+                found.append(message_catch(task.task_spec, False))
         return found
 
     def send_message(self, name: str, payload: dict) -> StepResult:
@@ -229,8 +241,8 @@ class Run:
         if catch is None:
             raise MessageNotExpected(name)
         workflow = self.workflow
-        definition = _message_definition(workflow, catch.element_id)
-        subprocess_name = _event_subprocess_of(workflow, catch.element_id)
+        definition = message_definition(workflow, catch.element_id)
+        subprocess_name = event_subprocess_of(workflow, catch.element_id)
 
         def action():
             root = workflow.task_tree
@@ -259,15 +271,15 @@ class Run:
         keys = set(updates)
 
         def action():
-            for _task_id, task in _all_tasks(self.workflow):
-                if not task.has_state(_ACTIVE):
+            for _task_id, task in all_tasks(self.workflow):
+                if not task.has_state(ACTIVE):
                     continue
                 task.data.update(deepcopy(updates))
                 if task.parent is not None:  # a waiting event copies its parent's data on every look
                     task.parent.data.update(deepcopy(updates))
                 definition = getattr(task.task_spec, "event_definition", None)
                 expression = getattr(definition, "expression", None) or ""
-                if _is_timer(definition) and any(key in expression for key in keys):
+                if is_timer(definition) and any(key in expression for key in keys):
                     task.internal_data.pop("event_value", None)
             self.workflow.refresh_timers()
             return []
@@ -297,7 +309,7 @@ class Run:
             new = target.task_specs.get(task.task_spec.name)
             label = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
             if new is None:
-                state = "waits at" if task.has_state(_ACTIVE) else "has passed"
+                state = "waits at" if task.has_state(ACTIVE) else "has passed"
                 problems.append(f"it {state} '{label}', which the new version does not have")
             elif type(new) is not type(task.task_spec):
                 problems.append(f"'{label}' is a {type(new).__name__} in the new version, "
@@ -345,7 +357,7 @@ class Run:
 
     def _step(self, action) -> StepResult:
         workflow = self.workflow
-        before = {task_id: task.state for task_id, task in _all_tasks(workflow)}
+        before = {task_id: task.state for task_id, task in all_tasks(workflow)}
         finished = []
         result = StepResult()
         try:
@@ -353,223 +365,9 @@ class Run:
                 finished.extend(action())
             workflow.do_engine_steps(did_complete_task=finished.append)
         except (SpiffWorkflowException, WorkflowException, ScriptRejected, ScriptTimeout) as err:
-            result.incident = _incident(workflow, err)
-        result.events = _events(workflow, before, finished)
+            result.incident = incident(workflow, err)
+        result.events = events(workflow, before, finished)
         prune(workflow)
         result.completed = workflow.is_completed()
         result.next_timer_due = None if result.completed else self.next_timer_due()
         return result
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-def _all_task_specs(spec, subprocess_specs):
-    for process in [spec, *subprocess_specs.values()]:
-        for task_spec in process.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None):
-                yield task_spec
-
-
-def describe_spec(task_spec) -> dict:
-    """A plain description of one diagram element."""
-    type_name = type(task_spec).__name__
-    described = {
-        "id": task_spec.bpmn_id,
-        "name": task_spec.bpmn_name,
-        "type": _TYPE_NAMES.get(type_name, type_name),
-        "lane": task_spec.lane,
-        "properties": dict(getattr(task_spec, "extensions", None) or {}),
-        "manual": bool(task_spec.manual),
-    }
-    if getattr(task_spec, "topic", None):
-        described["topic"] = task_spec.topic
-    expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
-    if expression:
-        described["expression"] = expression
-    if getattr(task_spec, "script", None):
-        described["script"] = task_spec.script
-    conditions = getattr(task_spec, "cond_task_specs", None)
-    if conditions:
-        described["conditions"] = {str(target): condition.args[0] if condition is not None else None
-                                   for condition, target in conditions}
-    form = _form(task_spec)
-    if form is not None:
-        described["form"] = form
-    return described
-
-
-def _form(task_spec):
-    form = getattr(task_spec, "form", None)
-    if form is None:
-        return None
-    fields = []
-    for field in form.fields:
-        fields.append({
-            "id": field.id,
-            "type": field.type,
-            "label": field.label,
-            "default": field.default_value,
-            "properties": {p.id: p.value for p in field.properties},
-            "validation": {v.name: v.config for v in field.validation},
-            "options": [{"id": o.id, "name": o.name} for o in getattr(field, "options", [])],
-        })
-    return fields
-
-
-def _boundary_due(task) -> datetime | None:
-    """When the earliest timer on this task's boundary fires (its deadline as drawn)."""
-    parent = task.parent
-    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
-        return None
-    due = []
-    for sibling in parent.children:
-        value = sibling._get_internal_data("event_value") if sibling is not task else None
-        definition = getattr(sibling.task_spec, "event_definition", None)
-        if value and isinstance(value, str) and _is_timer(definition):
-            moment = datetime.fromisoformat(value)
-            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    return min(due) if due else None
-
-
-_TIMER_TYPES = {"TimerEventDefinition", "TimeDateEventDefinition", "DurationTimerEventDefinition",
-                "CycleTimerEventDefinition"}
-
-
-def _is_timer(definition) -> bool:
-    return isinstance(definition, TimerEventDefinition)
-
-
-def _all_tasks(workflow):
-    """Every task, the subprocesses' too (an event subprocess's user task is a task for a person)."""
-    yield from workflow.tasks.items()
-    for subprocess in workflow.subprocesses.values():
-        yield from subprocess.tasks.items()
-
-
-def _is_message(definition) -> bool:
-    return "Message" in type(definition).__name__ and bool(getattr(definition, "name", None))
-
-
-def _message_catch(spec, interrupting: bool) -> MessageCatch:
-    return MessageCatch(name=spec.event_definition.name, element_id=spec.bpmn_id, element_name=spec.bpmn_name,
-                        properties=dict(getattr(spec, "extensions", None) or {}), interrupting=interrupting)
-
-
-def _wire_event_subprocesses(spec) -> None:
-    """Give each message-started event subprocess its start as input, one way only: the library's
-    own trigger connects it both ways, on the shared definition, at the first message ever caught."""
-    for name in getattr(spec.start, "trigger_specs", []):
-        task_spec = spec.task_specs.get(name)
-        if task_spec is not None and not task_spec._inputs:
-            task_spec._inputs = [spec.start.name]
-
-
-def _event_subprocess_of(workflow, start_id: str) -> str | None:
-    """The event subprocess (of the top process) that ``start_id`` starts, if any."""
-    for name in getattr(workflow.spec.start, "trigger_specs", []):
-        sp_spec = workflow.subprocess_specs.get(name)
-        if sp_spec is not None and any(s.bpmn_id == start_id for s in sp_spec.bpmn_start_events):
-            return name
-    return None
-
-
-def _message_definition(workflow, element_id: str):
-    for process in [workflow.spec, *workflow.subprocess_specs.values()]:
-        spec = process.task_specs.get(element_id)
-        if spec is not None:
-            return spec.event_definition
-    raise MessageNotExpected(element_id)
-
-
-def _open_task(task) -> OpenTask:
-    spec = task.task_spec
-    return OpenTask(
-        due_at=_boundary_due(task),
-        task_id=str(task.id),
-        element_id=spec.bpmn_id,
-        name=spec.bpmn_name or spec.bpmn_id,
-        lane=spec.lane,
-        form=_form(spec) or [],
-        properties=dict(getattr(spec, "extensions", None) or {}),
-        documentation=spec.documentation,
-    )
-
-
-def _event(kind: str, task) -> ElementEvent:
-    spec = task.task_spec
-    type_name = type(spec).__name__
-    return ElementEvent(
-        kind=kind,
-        task_id=str(task.id),
-        element_id=spec.bpmn_id,
-        element_name=spec.bpmn_name,
-        element_type=_TYPE_NAMES.get(type_name, type_name),
-        lane=spec.lane,
-        properties=dict(getattr(spec, "extensions", None) or {}),
-        manual=bool(spec.manual),
-    )
-
-
-def _events(workflow, before: dict, finished: list) -> list[ElementEvent]:
-    events = []
-    seen = set()
-    for task in finished:
-        if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
-            continue
-        seen.add(task.id)
-        if not (before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR)):
-            events.append(_event("entered", task))
-        events.append(_event("left", task))
-    for _task_id, task in _all_tasks(workflow):
-        if not getattr(task.task_spec, "bpmn_id", None) or task.id in seen:
-            continue
-        was_active = bool(before.get(task.id, 0) & (_ACTIVE | TaskState.ERROR))
-        if task.has_state(_ACTIVE | TaskState.ERROR) and not was_active:
-            events.append(_event("entered", task))
-        elif task.has_state(TaskState.CANCELLED) and was_active:
-            # A waiting task or event was withdrawn; a token waiting at a join left with the merged one.
-            events.append(_event("cancelled" if _waits(task) else "left", task))
-    return events
-
-
-def _waits(task) -> bool:
-    """A task that waited for someone or something (not a gateway's internal copy of a join)."""
-    return task.task_spec.manual or type(task.task_spec).__name__ in ("BoundaryEvent", "IntermediateCatchEvent")
-
-
-def _incident(workflow, err) -> EngineIncident:
-    task = getattr(err, "task", None)
-    if task is None:
-        task = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
-    cause = getattr(err, "exception", None) or err.__cause__ or err.__context__
-    chain = [err, cause] if cause is not None else [err]
-    if any(isinstance(e, ScriptTimeout) for e in chain):
-        kind = "timeout"
-    elif any(isinstance(e, ScriptRejected) for e in chain):
-        kind = "rejected_script"
-    elif task is not None and type(task.task_spec).__name__ == "TopicServiceTask":
-        kind = "service"
-    else:
-        kind = "script"
-    message = str(err)
-    if cause is not None and str(cause) not in message:
-        message = f"{message}: {type(cause).__name__}: {cause}"
-    return EngineIncident(
-        task_id=str(task.id) if task is not None else None,
-        element_id=task.task_spec.bpmn_id if task is not None else None,
-        element_name=task.task_spec.bpmn_name if task is not None else None,
-        kind=kind,
-        message=message[:4000],
-    )
-
-
-def _validation_problem(err: ValidationException, filename: str | None) -> dict:
-    text = " ".join(str(getattr(err, "message", None) or err).split()).rstrip(". ")
-    problem = {"message": text + "."}
-    if getattr(err, "id", None):
-        problem["element_id"] = err.id
-    if getattr(err, "name", None):
-        problem["element_name"] = err.name
-    if filename or getattr(err, "file_name", None):
-        problem["file"] = filename or err.file_name
-    return problem
