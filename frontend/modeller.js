@@ -77,6 +77,10 @@ function start(root) {
   suggest();
   var url = root.getAttribute("data-draft");
   var editors = {};  // file name -> { kind, modeler, pane }
+  var unsaved = false;  // edits since the last save or deploy
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved) { event.preventDefault(); event.returnValue = ""; }
+  });
   var tabs = $("#modeller-tabs");
   var panes = $("#modeller-panes");
 
@@ -133,6 +137,15 @@ function start(root) {
       })
       : new DmnModeler({ container: pane });
     editors[name] = { name: name, kind: kind, modeler: modeler, pane: pane, tab: tab };
+    function changed() { unsaved = true; }
+    if (kind === "bpmn") {
+      modeler.on("commandStack.changed", changed);
+    } else {  // dmn-js: each view (table, diagram) has its own command stack
+      modeler.on("views.changed", function () {
+        var viewer = modeler.getActiveViewer();
+        if (viewer && !viewer.__watched) { viewer.__watched = true; viewer.on("commandStack.changed", changed); }
+      });
+    }
     return modeler.importXML(xml).then(function () {
       if (kind === "bpmn") { modeler.get("canvas").zoom("fit-viewport"); }
       else {
@@ -161,6 +174,7 @@ function start(root) {
 
   $("#modeller-save").addEventListener("click", function () {
     collect().then(function (files) { return post(url, { files: files }); }).then(function (result) {
+      if (result.ok) { unsaved = false; }
       say(result.ok ? root.getAttribute("data-saved") : result.data.error.message, result.ok ? "info" : "error");
     });
   });
@@ -174,7 +188,7 @@ function start(root) {
   $("#modeller-deploy").addEventListener("click", function () {
     var comment = $("#modeller-comment").value;
     collect().then(function (files) { return post(url + "/deploy", { files: files, comment: comment }); }).then(function (result) {
-      if (result.ok) { window.location.assign(result.data.url); return; }
+      if (result.ok) { unsaved = false; window.location.assign(result.data.url); return; }
       showProblems(result.data.problems || [], select);
       say(result.data.message || root.getAttribute("data-problems"), "error");
     });

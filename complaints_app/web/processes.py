@@ -12,7 +12,7 @@ from ..domain.access import require_role
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..domain.services import SERVICES
-from ..models import DefinitionFile, ProcessDefinition, User, WorkflowInstance
+from ..models import DefinitionFile, LaneRole, ProcessDefinition, User, WorkflowInstance
 from .csp import CSP
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -148,7 +148,9 @@ def draft_start(definition_id):
 @bp.get("/drafts/<int:draft_id>")
 def draft_page(draft_id):
     draft = drafts.get_draft(current_user, draft_id)
-    response = make_response(render_template("modeller.html", draft=draft, topics=sorted(SERVICES)))
+    lane_roles = list(db.session.scalars(select(LaneRole).order_by(LaneRole.lane)))
+    response = make_response(render_template("modeller.html", draft=draft, topics=sorted(SERVICES),
+                                             lane_roles=lane_roles))
     # The modeller's libraries add <style> elements; scripts stay 'self' only.
     response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
     return response
