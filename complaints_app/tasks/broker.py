@@ -1,12 +1,33 @@
-"""The embedded broker: kombu's SQLAlchemy transport on SQLite, polling every 0.1 s (not 1 s)."""
+"""The embedded broker: kombu's SQLAlchemy transport on SQLite, polling every 0.1 s (not 1 s), its file in
+WAL mode with ``synchronous=NORMAL`` (a message costs ~6 ms to publish in the default rollback-journal mode
+with a full sync, well under 1 ms so). A message lost to a power cut is no loss: the database is the truth
+and the sweep re-enqueues due work."""
 
 from kombu.transport import TRANSPORT_ALIASES
-from kombu.transport.sqlalchemy import Transport
+from kombu.transport.sqlalchemy import Channel, Transport
+from sqlalchemy import event
 
 ALIAS = "sqlafast"
 
 
+class FastSQLiteChannel(Channel):
+    def _engine_from_config(self):
+        engine = super()._engine_from_config()
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _pragmas)
+        return engine
+
+
+def _pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 class FastSQLiteTransport(Transport):
+    Channel = FastSQLiteChannel
     polling_interval = 0.1
 
 
