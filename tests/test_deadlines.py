@@ -104,3 +104,11 @@ def test_every_rule_the_triage_table_names_is_known():
     triage = (Path(__file__).resolve().parent.parent / "bpmn" / "triage.dmn").read_text()
     named = set(re.findall(r"(?:&#34;|&quot;|\")([a-z]{2}-[a-z]+-[0-9a-z]+)(?:&#34;|&quot;|\")", triage))
     assert named and named <= set(RULES), named - set(RULES)
+
+
+def test_the_at_risk_window_counts_each_countrys_working_days(app):
+    from complaints_app.domain.search import horizon
+
+    # Tuesday 10 Nov 2026, 3 working days: Poland skips Independence Day (Wed 11), England does not.
+    assert horizon(date(2026, 11, 10), 3, "PL") == date(2026, 11, 16)
+    assert horizon(date(2026, 11, 10), 3, "GB") == date(2026, 11, 13)

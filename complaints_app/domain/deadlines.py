@@ -138,6 +138,15 @@ def compute(rule_id: str, received: date) -> Deadline:
     return Deadline(rule, received, due, lines)
 
 
+def next_working_day(day: date, jurisdiction: str) -> date:
+    """The first working day (no weekend, no public holiday) after ``day``."""
+    calendar = _holidays(jurisdiction, day.year - 1)
+    day += timedelta(days=1)
+    while day.weekday() >= 5 or day in calendar:
+        day += timedelta(days=1)
+    return day
+
+
 @lru_cache(maxsize=4096)
 def working_days_before(day: date, count: int, jurisdiction: str) -> date:
     """The day ``count`` working days (no weekend, no public holiday) before ``day``."""

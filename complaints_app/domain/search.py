@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import Select, and_, exists, or_, select, true
 
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Complaint, HumanTask, User
 from ..models.base import utcnow
 from .access import SEE_ALL
+from .deadlines import ZONES, next_working_day
 
 
 @dataclass
@@ -68,23 +69,22 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
 OPEN_STATUSES = ("open", "escalated", "awaiting_customer")
 
 
-def add_working_days(start: date, days: int) -> date:
-    """``days`` weekdays after ``start`` (the at-risk window; statutory counting lives in deadlines.py)."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
+def horizon(today: date, days: int, jurisdiction: str) -> date:
+    """The day ``days`` working days after ``today`` in the jurisdiction (its weekends and public holidays)."""
+    day = today
+    for _day in range(days):
+        day = next_working_day(day, jurisdiction)
+    return day
 
 
 def at_risk(actor: User, within_days: int = 3, today: date | None = None) -> list[tuple[Complaint, list[HumanTask]]]:
     """Unanswered complaints whose statutory deadline has passed or falls within ``within_days`` working days,
     the most urgent first, each with its open tasks (who holds it now)."""
     today = today or utcnow().date()
-    horizon = add_working_days(today, within_days)
+    window = or_(*[(Complaint.jurisdiction == country)
+                   & (Complaint.statutory_due_on <= horizon(today, within_days, country)) for country in ZONES])
     query = visible_to(actor).where(Complaint.status.in_(OPEN_STATUSES), Complaint.statutory_due_on.is_not(None),
-                                    Complaint.statutory_due_on <= horizon)
+                                    window)
     complaints = list(db.session.scalars(query.order_by(Complaint.statutory_due_on, Complaint.id).limit(500)))
     tasks: dict[int, list[HumanTask]] = {c.id: [] for c in complaints}
     if complaints:
