@@ -57,8 +57,8 @@ def arm(complaint: Complaint) -> None:
         complaint.clock_next_at = None
 
 
-def rearm_after_extension(complaint: Complaint) -> None:
-    """A new deadline: its warning and breach are still to come."""
+def restart_clock(complaint: Complaint) -> None:
+    """A new deadline (counted at triage, or moved by an extension): its warning and breach are still to come."""
     complaint.statutory_warned_at = None
     complaint.statutory_breached_at = None
     arm(complaint)

@@ -138,11 +138,15 @@ def compute(rule_id: str, received: date) -> Deadline:
     return Deadline(rule, received, due, lines)
 
 
+def is_working_day(day: date, jurisdiction: str) -> bool:
+    """Neither a weekend nor one of the jurisdiction's public holidays."""
+    return day.weekday() < 5 and day not in _holidays(jurisdiction, day.year - 1)
+
+
 def next_working_day(day: date, jurisdiction: str) -> date:
-    """The first working day (no weekend, no public holiday) after ``day``."""
-    calendar = _holidays(jurisdiction, day.year - 1)
+    """The first working day after ``day``."""
     day += timedelta(days=1)
-    while day.weekday() >= 5 or day in calendar:
+    while not is_working_day(day, jurisdiction):
         day += timedelta(days=1)
     return day
 
@@ -150,10 +154,9 @@ def next_working_day(day: date, jurisdiction: str) -> date:
 @lru_cache(maxsize=4096)
 def working_days_before(day: date, count: int, jurisdiction: str) -> date:
     """The day ``count`` working days (no weekend, no public holiday) before ``day``."""
-    calendar = _holidays(jurisdiction, day.year - 1)
     while count > 0:
         day -= timedelta(days=1)
-        if day.weekday() < 5 and day not in calendar:
+        if is_working_day(day, jurisdiction):
             count -= 1
     return day
 

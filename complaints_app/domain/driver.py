@@ -122,10 +122,9 @@ def update_process_data(complaint: Complaint, actor: User | None, updates: dict,
     are re-armed and the open tasks' due times follow. Flushes."""
     from .reminders import schedule
 
-    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
-    if instance is None or instance.is_completed:
-        return
     instance, run = load(complaint, actor)
+    if instance.is_completed:
+        return
     result = run.update_data(updates)
     first = {"kind": "process_data_updated", "element_id": None, "element_name": None, "element_type": None,
              "task_id": None, "data": {"reason": reason, "values": updates}}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Complaint, Letter, User
 from .access import require_role, require_view
-from .clock import rearm_after_extension
+from .clock import restart_clock
 from .deadlines import compute, extension_of, receipt_date
 from .dispatch import after_commit
 from .driver import CLOSED_STATUSES, audit, update_process_data
@@ -31,7 +31,7 @@ def extend_deadline(actor: User, complaint: Complaint, reasons: str) -> Letter:
     deadline = compute(extension.id, receipt_date(complaint.received_at, complaint.jurisdiction))
     previous = (complaint.statutory_rule, complaint.statutory_due_on)
     complaint.statutory_rule, complaint.statutory_due_on = extension.id, deadline.due
-    rearm_after_extension(complaint)
+    restart_clock(complaint)
     count = db.session.scalar(select(func.count(Letter.id)).where(
         Letter.complaint_id == complaint.id, Letter.letter_type == "holding_letter"))
     letter = Letter(complaint_id=complaint.id, task_id=f"extension-{count + 1}", letter_type="holding_letter",

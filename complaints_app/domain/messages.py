@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from ..models import Complaint, User
 from ..models.base import utcnow
-from ..workflow import MessageCatch, MessageNotExpected
+from ..workflow import MessageCatch
 from .access import require_view
 from .driver import CLOSED_STATUSES, load, save
 from .errors import Conflict, Forbidden, InvalidInput
@@ -64,11 +64,7 @@ def deliver_if_caught(complaint: Complaint, name: str, payload: dict) -> bool:
 
 
 def _deliver(complaint, instance, run, catch: MessageCatch, payload: dict, actor: User | None, audit_data: dict):
-    try:
-        result = run.send_message(catch.name, payload)
-    except MessageNotExpected:
-        raise Conflict(_("the process of %(reference)s does not expect “%(name)s” now",
-                         reference=complaint.reference, name=catch.name)) from None
+    result = run.send_message(catch.name, payload)  # ``catch`` came from this run's own messages()
     first = {"kind": "message_received", "element_id": catch.element_id, "element_name": catch.element_name,
              "element_type": "Message", "task_id": None, "data": audit_data}
     save(complaint, instance, run, result, actor, first=first)

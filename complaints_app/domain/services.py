@@ -79,24 +79,18 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.team = call.data["team"]
     ctx.complaint.priority = call.data["priority"]
     ctx.complaint.statutory_rule = call.data["statutory_rule"]
-    from .calendars import calendar_for
-    from .clock import rearm_after_extension  # the clock delivers messages through the driver
+    from .clock import restart_clock  # the clock delivers messages through the driver
 
-    resolution = call.data.get("sla_resolution")
-    if resolution:
-        try:
-            duration = parse_duration(str(resolution))
-        except Exception:
-            raise ServiceFailed(f"sla_resolution = {resolution!r} is not an ISO duration such as PT80H") from None
-        calendar = calendar_for(ctx.complaint.jurisdiction, ctx.complaint.team)
-        ctx.complaint.resolution_due_at = calendar.add_working_time(ctx.complaint.received_at, duration)
+    if call.data.get("sla_resolution"):
+        ctx.complaint.resolution_due_at = _working_time_after(ctx, ctx.complaint.received_at, call.data,
+                                                              "sla_resolution")
     if ctx.complaint.statutory_rule not in RULES:  # e.g. "internal-sla": no statutory clock
         ctx.complaint.statutory_due_on = None
         ctx.complaint.clock_next_at = None
         return {"statutory_due": None, "sla_resolution_due": _iso(ctx.complaint.resolution_due_at)}
     received = receipt_date(ctx.complaint.received_at, ctx.complaint.jurisdiction)
     ctx.complaint.statutory_due_on = compute_deadline(ctx.complaint.statutory_rule, received).due
-    rearm_after_extension(ctx.complaint)  # a fresh clock (triage may run again on a redrawn diagram)
+    restart_clock(ctx.complaint)  # a fresh clock (triage may run again on a redrawn diagram)
     return {"statutory_due": ctx.complaint.statutory_due_on.isoformat(),
             "sla_resolution_due": _iso(ctx.complaint.resolution_due_at)}
 
@@ -110,18 +104,22 @@ def business_due(ctx: ServiceContext, call: ServiceCall):
     """When a duration of working time from now ends, by the complaint's business calendar (its team's in
     its country, else the country's): for a timeDate timer. Properties: ``duration_var`` (the data key
     holding the ISO duration, e.g. sla_first_contact) and ``result_var`` (where the ISO moment goes)."""
-    from .calendars import calendar_for
-
     duration_var, result_var = call.properties.get("duration_var"), call.properties.get("result_var")
     if not duration_var or not result_var:
         raise ServiceFailed("business_due needs the properties duration_var and result_var")
-    text = call.data.get(duration_var)
+    return {result_var: _working_time_after(ctx, utcnow(), call.data, duration_var).isoformat()}
+
+
+def _working_time_after(ctx: ServiceContext, start, data: dict, key: str):
+    """``start`` plus the ISO duration in ``data[key]``, counted in the complaint's working hours."""
+    from .calendars import calendar_for
+
+    text = data.get(key)
     try:
         duration = parse_duration(str(text))
     except Exception:
-        raise ServiceFailed(f"{duration_var} = {text!r} is not an ISO duration such as PT16H") from None
-    calendar = calendar_for(ctx.complaint.jurisdiction, ctx.complaint.team)
-    return {result_var: calendar.add_working_time(utcnow(), duration).isoformat()}
+        raise ServiceFailed(f"{key} = {text!r} is not an ISO duration such as PT16H") from None
+    return calendar_for(ctx.complaint.jurisdiction, ctx.complaint.team).add_working_time(start, duration)
 
 
 def _open_compensation(complaint: Complaint) -> Compensation | None:
