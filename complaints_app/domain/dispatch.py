@@ -13,6 +13,7 @@ KEY = "complaints.after_commit"
 
 
 def after_commit(job: str, argument) -> None:
+    db.session.connection()  # bound to a transaction, so that its rollback drops the job
     db.session.info.setdefault(KEY, []).append((job, argument))
 
 

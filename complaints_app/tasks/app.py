@@ -51,6 +51,8 @@ def _send_after_commit(session) -> None:
     """Send the jobs the committed transaction asked for (tests run them explicitly instead)."""
     from .jobs import JOBS
 
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     pending = take_pending(session)
     if not pending or current_app.extensions["complaints.settings"].tasks_eager:
         return
@@ -59,4 +61,5 @@ def _send_after_commit(session) -> None:
 
 
 def _drop_after_rollback(session) -> None:
-    take_pending(session)
+    if not session.in_nested_transaction():  # a savepoint rolled back: jobs queued before it still stand
+        take_pending(session)
