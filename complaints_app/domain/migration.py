@@ -84,7 +84,7 @@ def migrate(actor: User, definition_id: int, complaint_id: int) -> Candidate:
         raise Conflict(_("%(reference)s cannot move: %(reasons)s", reference=complaint.reference,
                          reasons="; ".join(problems)))
     result = run.migrate(target.cache_key, lambda: target.spec_json)
-    instance.definition_id, instance.definition = target.id, target
+    instance.definition_id = target.id
     first = {"kind": "process_migrated", "element_id": None, "element_name": None, "element_type": None,
              "task_id": None, "data": {"from_version": source.version, "to_version": target.version,
                                        "from_definition": source.id, "to_definition": target.id}}

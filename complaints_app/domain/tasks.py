@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
 
@@ -122,12 +123,8 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     reason = may_work(actor, task)
     if reason:
         raise Forbidden(reason)
+    # The row lock on the process serialises moves; the state it loads is the one after any other's.
     instance, run = load(complaint, actor)
-    if db.session.get_bind().dialect.name != "sqlite":
-        # After the row lock someone may have completed it (SQLite's BEGIN IMMEDIATE already serialises).
-        db.session.refresh(task)
-        if task.state != "open":
-            raise Conflict(_("task “%(task)s” is already %(state)s", task=task.name, state=task.state))
     try:
         current = run.task_data(task.id)
     except TaskNotOpen:
@@ -135,11 +132,14 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     values = clean_form(task.form, submitted, current)
     _check_rules(actor, complaint, task, {**current, **values})
     result = run.complete(task.id, values)
-    task.state = "completed"
-    task.completed_at = utcnow()
-    task.completed_by_id = actor.id
-    if task.assignee_id is None:
-        task.assignee_id = actor.id
+    done = {"state": "completed", "completed_at": utcnow(), "completed_by_id": actor.id,
+            "assignee_id": task.assignee_id or actor.id}
+    table = HumanTask.__table__
+    if db.session.execute(update(table).where(table.c.id == task.id, table.c.state == "open")
+                          .values(done)).rowcount != 1:
+        raise Conflict(_("task “%(task)s” is no longer open", task=task.name))
+    for name, value in done.items():
+        set_committed_value(task, name, value)
     completed = {"kind": "task_completed", "element_id": task.element_id, "element_name": task.name,
                  "element_type": "UserTask", "task_id": task.id, "data": values}
     save(complaint, instance, run, result, actor, first=completed)

@@ -35,7 +35,12 @@ class ProcessDefinition(Base):
 
     @property
     def cache_key(self) -> str:
-        return f"{self.id}:{self.content_hash}"
+        return self.key_for(self.id, self.content_hash)
+
+    @staticmethod
+    def key_for(definition_id: int, content_hash: str) -> str:
+        """What the runtime caches a version's parsed spec under."""
+        return f"{definition_id}:{content_hash}"
 
 
 class DefinitionFile(Base):
