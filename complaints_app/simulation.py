@@ -158,6 +158,7 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
     """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
     visits: dict[str, int] = {}
     done = 0
+    complaint_id = complaint.id  # the object expires at every commit; the id does not change
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
@@ -165,28 +166,29 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             visits["_withdrawn"] = 1
             if _withdraw(complaint, users):
                 continue
-        task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
+        task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint_id,
                                                          HumanTask.state == "open").order_by(HumanTask.created_at))
         if task is None:
             instance = db.session.scalar(select(WorkflowInstance).where(
-                WorkflowInstance.complaint_id == complaint.id))
+                WorkflowInstance.complaint_id == complaint_id))
             if instance.is_completed:
                 return done, True
             if instance.next_timer_due_at is None or instance.has_incident:
                 return done, False
-            task_ops.fire_timers(complaint.id, now=instance.next_timer_due_at)
+            task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at)
             db.session.commit()
             continue
         current = _task_data(complaint, task)
+        form, task_id = task.form, task.id
         for user in _candidates(task, users, rng):
-            values = fill_form(task.form, scenario, dict(visits), current)
+            values = fill_form(form, scenario, dict(visits), current)
             try:
-                task_ops.complete_task(user, task.id, values)
+                task_ops.complete_task(user, task_id, values)
             except Forbidden:
                 db.session.rollback()
                 continue
             db.session.commit()
-            fill_form(task.form, scenario, visits, current)  # count the visit
+            fill_form(form, scenario, visits, current)  # count the visit
             done += 1
             break
         else:
