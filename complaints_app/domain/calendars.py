@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import BusinessCalendar, ClosureDay, User
 from .access import require_role
-from .deadlines import CALENDARS, ZONES, _holidays
+from .deadlines import CALENDARS, ZONES, holiday_dates
 from .errors import Conflict, InvalidInput, NotFound
 
 WEEKDAYS = 7
@@ -47,7 +47,7 @@ class Calendar:
 
     def day_off(self, day: date) -> bool:
         return (self.hours[day.weekday()] is None or day in self.closures
-                or day in _holidays(self.country, day.year - 1))
+                or day in holiday_dates(self.country, day.year))
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """The moment ``duration`` of working time after ``start`` (counted in local time, so a

@@ -88,6 +88,13 @@ def _holidays(jurisdiction: str, first_year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(**CALENDARS[jurisdiction], years=range(first_year, first_year + 3))
 
 
+@lru_cache(maxsize=256)
+def holiday_dates(jurisdiction: str, year: int) -> frozenset[date]:
+    """The jurisdiction's public holidays in ``year`` as plain dates (a set lookup, where asking the
+    ``holidays`` object converts the key every time: calendars ask for every day they count)."""
+    return frozenset(day for day in _holidays(jurisdiction, year - 1) if day.year == year)
+
+
 def _why_not_working(day: date, calendar) -> str | None:
     if day.weekday() == 5:
         return _("Saturday")
@@ -140,7 +147,7 @@ def compute(rule_id: str, received: date) -> Deadline:
 
 def is_working_day(day: date, jurisdiction: str) -> bool:
     """Neither a weekend nor one of the jurisdiction's public holidays."""
-    return day.weekday() < 5 and day not in _holidays(jurisdiction, day.year - 1)
+    return day.weekday() < 5 and day not in holiday_dates(jurisdiction, day.year)
 
 
 def next_working_day(day: date, jurisdiction: str) -> date:

@@ -17,7 +17,7 @@ from time import monotonic
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -59,7 +59,7 @@ def _written(obj, **values) -> None:
     """Update ``obj``'s row with one statement and tell the session object the values it now holds."""
     mapper = obj.__mapper__
     key = mapper.primary_key[0]
-    db.session.execute(update(mapper.local_table).where(key == getattr(obj, key.key)).values(**values))
+    db.session.connection().execute(update(mapper.local_table).where(key == getattr(obj, key.key)).values(**values))
     for name, value in values.items():
         set_committed_value(obj, name, value)
 
@@ -81,7 +81,7 @@ def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> None
     result = run.advance()
     # Inserted once, with the state it reached (lock version 0: save() below makes it 1).
     instance = Instance(None, complaint.id, definition.id, definition.content_hash, 0, None, False, False, "")
-    instance.id = db.session.execute(insert(INSTANCES).returning(INSTANCES.c.id), {
+    instance.id = db.session.connection().execute(insert(INSTANCES).returning(INSTANCES.c.id), {
         "complaint_id": complaint.id, "definition_id": definition.id, "state": "",
         "serializer_version": runtime().serializer_version, "lock_version": 0, "is_completed": False,
         "has_incident": False, "updated_at": utcnow()}).scalar_one()
@@ -111,15 +111,14 @@ _LOAD = select(*(INSTANCES.c[name] for name in ("id", "complaint_id", "definitio
                ProcessDefinition.__table__.c.content_hash,
                *(INSTANCES.c[name] for name in ("lock_version", "next_timer_due_at", "is_completed", "has_incident",
                                                 "state"))).join(
-    ProcessDefinition.__table__, ProcessDefinition.__table__.c.id == INSTANCES.c.definition_id)
+    ProcessDefinition.__table__, ProcessDefinition.__table__.c.id == INSTANCES.c.definition_id).where(
+    INSTANCES.c.complaint_id == bindparam("complaint_id"))
+_LOAD_LOCKED = _LOAD.with_for_update(of=INSTANCES)
 
 
 def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[Instance, Run]:
     """Load the complaint's workflow; ``lock`` takes the row lock (PostgreSQL) for the move."""
-    query = _LOAD.where(INSTANCES.c.complaint_id == complaint.id)
-    if lock:
-        query = query.with_for_update(of=INSTANCES)
-    row = db.session.connection().execute(query).first()
+    row = db.session.connection().execute(_LOAD_LOCKED if lock else _LOAD, {"complaint_id": complaint.id}).first()
     if row is None:
         raise Conflict(_("complaint %(reference)s has no process", reference=complaint.reference))
     instance = Instance(*row)
@@ -168,7 +167,7 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
               "has_incident": result.incident is not None, "updated_at": now,
               "lock_version": instance.lock_version + 1}
     # Optimistic lock: the row must still hold the version this move was loaded from.
-    saved = db.session.execute(update(INSTANCES).where(
+    saved = db.session.connection().execute(update(INSTANCES).where(
         INSTANCES.c.id == instance.id, INSTANCES.c.lock_version == instance.lock_version).values(values))
     if saved.rowcount != 1:
         raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again"))
@@ -221,7 +220,7 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
         )
         schedule(human, complaint, now)
         rows.append(vars(human))
-    db.session.execute(insert(HumanTask.__table__), rows)
+    db.session.connection().execute(insert(HumanTask.__table__), rows)
 
 
 def _context(run: Run, task) -> dict:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Compensation, Complaint, Letter, User
@@ -54,19 +54,18 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
     letter_type = call.properties.get("letter_type")
     if not letter_type:
         raise ServiceFailed("create_letter needs the property letter_type")
-    existing = db.session.scalar(select(Letter).where(
-        Letter.complaint_id == ctx.complaint.id, Letter.task_id == call.task_id))
+    letters = Letter.__table__
+    conn = db.session.connection()  # plain statements: a letter is written on most moves
+    existing = conn.execute(select(letters.c.id).where(
+        letters.c.complaint_id == ctx.complaint.id, letters.c.task_id == call.task_id).limit(1)).first()
     if existing is None:
         keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
                 "compensation_approved", "currency", "statutory_rule", "fc_summary")
-        letter = Letter(
-            complaint_id=ctx.complaint.id, task_id=call.task_id, letter_type=letter_type,
-            language=ctx.complaint.language, needs_review=call.properties.get("review") == "true",
-            context={k: call.data.get(k) for k in keys if k in call.data},
-        )
-        db.session.add(letter)
-        db.session.flush()
-        after_commit("render_letter", letter.id)
+        letter_id = conn.execute(insert(letters).returning(letters.c.id), {
+            "complaint_id": ctx.complaint.id, "task_id": call.task_id, "letter_type": letter_type,
+            "language": ctx.complaint.language, "needs_review": call.properties.get("review") == "true",
+            "context": {k: call.data.get(k) for k in keys if k in call.data}}).scalar_one()
+        after_commit("render_letter", letter_id)
     return {"last_letter_type": letter_type}
 
 

@@ -135,7 +135,7 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     done = {"state": "completed", "completed_at": utcnow(), "completed_by_id": actor.id,
             "assignee_id": task.assignee_id or actor.id}
     table = HumanTask.__table__
-    if db.session.execute(update(table).where(table.c.id == task.id, table.c.state == "open")
+    if db.session.connection().execute(update(table).where(table.c.id == task.id, table.c.state == "open")
                           .values(done)).rowcount != 1:
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name))
     for name, value in done.items():
