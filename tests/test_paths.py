@@ -76,6 +76,18 @@ def test_references_are_gap_free_per_year(people, register):
     assert second.number == first.number + 1
 
 
+def test_a_rolled_back_registration_gives_its_number_back_and_each_year_starts_at_one(people, register):
+    from complaints_app.domain.complaints import next_reference
+
+    with db.session.begin_nested() as abandoned:
+        taken, _ = next_reference(2031)
+        abandoned.rollback()
+    with time_machine.travel(datetime(2031, 1, 1, 0, 0, 5, tzinfo=timezone.utc), tick=False):
+        first = register(people.staff)
+        second = register(people.staff)
+    assert (taken, first.reference, second.reference) == (1, "C-2031-000001", "C-2031-000002")
+
+
 def test_first_contact_resolution(people, register, open_task, complete):
     complaint = register(people.staff)
     complete(people.staff, open_task(complaint, "First contact"), fc_resolved=True,

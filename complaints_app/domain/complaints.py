@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flask_babel import gettext as _
@@ -22,12 +22,12 @@ def next_reference(year: int) -> tuple[int, str]:
     """Take the next number of ``year`` inside this transaction: a rollback gives it back (gap-free)."""
     dialect = db.session.get_bind().dialect.name
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(dialect_insert(ReferenceCounter).values(year=year, last_number=0)
-                       .on_conflict_do_nothing(index_elements=["year"]))
-    number = db.session.execute(
-        update(ReferenceCounter).where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)).scalar_one()
+    counters = ReferenceCounter.__table__
+    # One statement: the year's first number, or the next one under the row's lock.
+    taken = dialect_insert(counters).values(year=year, last_number=1)
+    number = db.session.connection().execute(
+        taken.on_conflict_do_update(index_elements=["year"], set_={"last_number": counters.c.last_number + 1})
+        .returning(counters.c.last_number)).scalar_one()
     return number, f"C-{year}-{number:06d}"
 
 
