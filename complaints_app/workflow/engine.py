@@ -17,7 +17,7 @@ from uuid import UUID
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .inspect import (
@@ -349,7 +349,7 @@ class Run:
     def _task(self, task_id: str):
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TaskNotFoundException):  # finished and pruned from the live tree
             task = None
         if task is None:
             raise TaskNotOpen(task_id)

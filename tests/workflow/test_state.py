@@ -69,3 +69,22 @@ def test_a_retried_step_is_entered_once():
     second = run.retry(first.incident.task_id)
     entered = [e for e in first.events + second.events if e.element_id == "script" and e.kind == "entered"]
     assert len(entered) == 1
+
+
+def test_a_task_finished_and_pruned_is_no_longer_open():
+    """Two people load the same state; the one who waited for the lock finds the task gone from the tree."""
+    import pytest
+
+    from complaints_app.workflow import TaskNotOpen
+
+    runtime = ProcessRuntime()
+    compiled = runtime.compile({"loop.bpmn": loop_process()}, process_id="loop")
+    run = runtime.start("loop3", compiled.spec_json, {"loops": 0})
+    run.advance()
+    (task,) = run.open_tasks()
+    run.complete(task.task_id, {"again": True})
+    later = runtime.load("loop3", compiled.spec_json, run.dump())
+    with pytest.raises(TaskNotOpen):
+        later.task_data(task.task_id)
+    with pytest.raises(TaskNotOpen):
+        later.complete(task.task_id, {"again": False})
