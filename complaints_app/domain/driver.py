@@ -107,13 +107,21 @@ class Instance:
         return db.session.get(ProcessDefinition, self.definition_id)
 
 
-_LOAD = select(*(INSTANCES.c[name] for name in ("id", "complaint_id", "definition_id")),
-               ProcessDefinition.__table__.c.content_hash,
-               *(INSTANCES.c[name] for name in ("lock_version", "next_timer_due_at", "is_completed", "has_incident",
-                                                "state"))).join(
-    ProcessDefinition.__table__, ProcessDefinition.__table__.c.id == INSTANCES.c.definition_id).where(
+DEFINITIONS = ProcessDefinition.__table__
+# What a move reads of the process (the columns of ``Instance``, in its order).
+INSTANCE_COLUMNS = (INSTANCES.c.id, INSTANCES.c.complaint_id, INSTANCES.c.definition_id, DEFINITIONS.c.content_hash,
+                    INSTANCES.c.lock_version, INSTANCES.c.next_timer_due_at, INSTANCES.c.is_completed,
+                    INSTANCES.c.has_incident, INSTANCES.c.state)
+_LOAD = select(*INSTANCE_COLUMNS).join(DEFINITIONS, DEFINITIONS.c.id == INSTANCES.c.definition_id).where(
     INSTANCES.c.complaint_id == bindparam("complaint_id"))
 _LOAD_LOCKED = _LOAD.with_for_update(of=INSTANCES)
+
+
+def with_process(query):
+    """``query`` (over complaints) with the complaint's process row, locked (PostgreSQL) for a move: one
+    read instead of two. ``open_run`` takes the added columns."""
+    return (query.add_columns(*INSTANCE_COLUMNS).join(INSTANCES, INSTANCES.c.complaint_id == Complaint.id)
+            .join(DEFINITIONS, DEFINITIONS.c.id == INSTANCES.c.definition_id).with_for_update(of=INSTANCES))
 
 
 def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[Instance, Run]:
@@ -121,7 +129,12 @@ def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[I
     row = db.session.connection().execute(_LOAD_LOCKED if lock else _LOAD, {"complaint_id": complaint.id}).first()
     if row is None:
         raise Conflict(_("complaint %(reference)s has no process", reference=complaint.reference))
-    instance = Instance(*row)
+    return open_run(complaint, actor, row)
+
+
+def open_run(complaint: Complaint, actor: User | None, columns) -> tuple[Instance, Run]:
+    """The engine run of a process row read by ``load`` or ``with_process``."""
+    instance = Instance(*columns)
     run = runtime().load(ProcessDefinition.key_for(instance.definition_id, instance.content_hash),
                          lambda: _spec_json(instance.definition_id), instance.state, _host(complaint, actor))
     return instance, run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -15,7 +15,7 @@ from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
 from ..models.base import utcnow
 from ..workflow import TaskNotOpen
 from .access import may_work, require_role, require_view
-from .driver import CLOSED_STATUSES, audit, load, save
+from .driver import CLOSED_STATUSES, audit, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
 
@@ -65,21 +65,30 @@ def get_task(actor: User, task_id: str) -> HumanTask:
     return task
 
 
+_TASK = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
+    HumanTask.id == bindparam("task_id"))
+_TASK_TO_CLAIM = _TASK.with_for_update(of=HumanTask).execution_options(populate_existing=True)
+_TASK_TO_MOVE = with_process(_TASK)
+
+
 def _open_task(actor: User, task_id: str, lock: bool = False) -> tuple[HumanTask, Complaint]:
-    query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
-        HumanTask.id == task_id)
-    if lock:  # claims change only the task row: lock it (PostgreSQL), read it fresh
-        query = query.with_for_update(of=HumanTask).execution_options(populate_existing=True)
-    row = db.session.execute(query).first()
+    task, complaint = _open_row(actor, task_id, _TASK_TO_CLAIM if lock else _TASK)
+    return task, complaint
+
+
+def _open_row(actor: User, task_id: str, query) -> tuple:
+    """The open task's row (task, complaint, then whatever ``query`` adds), after the checks every door
+    makes: the actor may see the complaint, it is not closed, the task is open."""
+    row = db.session.execute(query, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(_("no task %(id)s", id=task_id))
-    task, complaint = row
+    task, complaint = row[0], row[1]
     require_view(actor, complaint)
     if complaint.status in CLOSED_STATUSES:
         raise Conflict(_("complaint %(reference)s is %(status)s; its tasks are closed", reference=complaint.reference, status=complaint.status))
     if task.state != "open":
         raise Conflict(_("task “%(task)s” is already %(state)s", task=task.name, state=task.state))
-    return task, complaint
+    return row
 
 
 def claim(actor: User, task_id: str) -> HumanTask:
@@ -119,19 +128,21 @@ def reassign(actor: User, task_id: str, assignee: User) -> HumanTask:
 
 def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     """Complete an open task with its form data and run the process on to its next wait."""
-    task, complaint = _open_task(actor, task_id)
+    # The task, its complaint and the process in one read, the process row locked: that lock serialises
+    # moves, and the state it reads is the one after any other's.
+    row = _open_row(actor, task_id, _TASK_TO_MOVE)
+    task, complaint = row[0], row[1]
     reason = may_work(actor, task)
     if reason:
         raise Forbidden(reason)
-    # The row lock on the process serialises moves; the state it loads is the one after any other's.
-    instance, run = load(complaint, actor)
+    instance, run = open_run(complaint, actor, row[2:])
     try:
         current = run.task_data(task.id)
-    except TaskNotOpen:
+        values = clean_form(task.form, submitted, current)
+        _check_rules(actor, complaint, task, {**current, **values})
+        result = run.complete(task.id, values)
+    except TaskNotOpen:  # someone completed it (or the process moved on) while we waited for the lock
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name)) from None
-    values = clean_form(task.form, submitted, current)
-    _check_rules(actor, complaint, task, {**current, **values})
-    result = run.complete(task.id, values)
     done = {"state": "completed", "completed_at": utcnow(), "completed_by_id": actor.id,
             "assignee_id": task.assignee_id or actor.id}
     table = HumanTask.__table__
