@@ -145,7 +145,7 @@ def _generic_value(f: dict, rules: dict, current: dict):
     return (text + " x" * minimum)[:maximum]
 
 
-def _candidates(task: HumanTask, users: list[User], rng: random.Random) -> list[User]:
+def _candidates(task, users: list[User], rng: random.Random) -> list[User]:
     able = [u for u in users if task.role and u.has_role(task.role)]
     rng.shuffle(able)
     # Try the least powerful first, as a real queue would.
@@ -166,8 +166,10 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             visits["_withdrawn"] = 1
             if _withdraw(complaint, users):
                 continue
-        task = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint_id,
-                                                         HumanTask.state == "open").order_by(HumanTask.created_at))
+        # What a person's task list shows them (the row, not an ORM object: the driver only reads it).
+        task = db.session.execute(select(HumanTask.id, HumanTask.role, HumanTask.form).where(
+            HumanTask.complaint_id == complaint_id, HumanTask.state == "open").order_by(HumanTask.created_at)
+            .limit(1)).first()
         if task is None:
             instance = db.session.scalar(select(WorkflowInstance).where(
                 WorkflowInstance.complaint_id == complaint_id))
@@ -208,7 +210,7 @@ def _withdraw(complaint: Complaint, users: list[User]) -> bool:
     return False
 
 
-def _task_data(complaint: Complaint, task: HumanTask) -> dict:
+def _task_data(complaint: Complaint, task) -> dict:
     if not any((f.get("properties") or {}).get("prefill") for f in task.form):
         return {}
     _, run = load(complaint, None, lock=False)
