@@ -17,7 +17,7 @@ from time import monotonic
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -59,7 +59,9 @@ def _written(obj, **values) -> None:
     """Update ``obj``'s row with one statement and tell the session object the values it now holds."""
     mapper = obj.__mapper__
     key = mapper.primary_key[0]
-    db.session.connection().execute(update(mapper.local_table).where(key == getattr(obj, key.key)).values(**values))
+    columns = {mapper.get_property(name).columns[0].key: value for name, value in values.items()}
+    db.session.connection().execute(update(mapper.local_table).where(
+        key == getattr(obj, mapper.get_property_by_column(key).key)).values(columns))
     for name, value in values.items():
         set_committed_value(obj, name, value)
 
@@ -70,8 +72,25 @@ def _host(complaint: Complaint, actor: User | None):
         if fn is None:
             raise ServiceFailed(f"no service is registered for topic '{request.topic}'")
         with db.session.begin_nested():
-            return fn(ServiceContext(complaint, actor), request)
+            result = fn(ServiceContext(complaint, actor), request)
+            _write_changes(complaint)  # what the service set on the complaint (triage, satisfaction)
+            return result
     return call
+
+
+def _write_changes(obj) -> None:
+    """Write a persistent object's changed columns now, with one UPDATE (what the flush at the end of the
+    savepoint would do, without its unit of work)."""
+    state = inspect(obj)
+    if not state.persistent or not state.modified:
+        return
+    values = {}
+    for prop in state.mapper.column_attrs:
+        history = state.attrs[prop.key].history
+        if history.added:
+            values[prop.key] = history.added[0]
+    if values:
+        _written(obj, **values)
 
 
 def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> None:
