@@ -81,13 +81,15 @@ def _engine_options(settings: Settings) -> dict:
 
 
 def _configure_sqlite(engine) -> None:
-    """WAL, foreign keys, and BEGIN IMMEDIATE: one writer at a time, no upgrade deadlocks."""
+    """WAL, foreign keys, and BEGIN IMMEDIATE: one writer at a time, no upgrade deadlocks. Every commit
+    reaches the disk (``synchronous=FULL``, ~0.5 ms here): with NORMAL an OS crash or power cut could undo
+    the last transactions, a complaint whose reference the customer was already given among them."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN below
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

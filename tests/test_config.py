@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from complaints_app.config import Settings
 
 
@@ -27,3 +29,15 @@ def test_environment_wins(tmp_path):
         "postgresql+psycopg://db/x", "redis://r:6379/0", "s3cret")
     assert settings.timer_sweep_seconds == 0.5 and settings.tasks_eager is True
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.sqlite
+def test_the_embedded_database_puts_every_commit_on_disk(app):
+    """A registered complaint must survive an OS crash or a power cut, not only a crash of the app."""
+    from sqlalchemy import text
+
+    from complaints_app.extensions import db
+
+    mode = db.session.execute(text("PRAGMA journal_mode")).scalar()
+    synchronous = db.session.execute(text("PRAGMA synchronous")).scalar()
+    assert (mode, synchronous) == ("wal", 2)  # 2 = FULL: the WAL is synced at every commit
