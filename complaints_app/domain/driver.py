@@ -84,11 +84,9 @@ def _write_changes(obj) -> None:
     state = inspect(obj)
     if not state.persistent or not state.modified:
         return
-    values = {}
-    for prop in state.mapper.column_attrs:
-        history = state.attrs[prop.key].history
-        if history.added:
-            values[prop.key] = history.added[0]
+    columns = state.mapper.column_attrs
+    # ``committed_state`` holds the attributes changed since the object was loaded (their old values).
+    values = {key: state.dict[key] for key in state.committed_state if key in columns and key in state.dict}
     if values:
         _written(obj, **values)
 
