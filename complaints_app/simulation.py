@@ -181,16 +181,15 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             db.session.commit()
             continue
         current = _task_data(complaint, task)
-        form, task_id = task.form, task.id
         for user in _candidates(task, users, rng):
-            values = fill_form(form, scenario, dict(visits), current)
+            values = fill_form(task.form, scenario, dict(visits), current)
             try:
-                task_ops.complete_task(user, task_id, values)
+                task_ops.complete_task(user, task.id, values)
             except Forbidden:
                 db.session.rollback()
                 continue
             db.session.commit()
-            fill_form(form, scenario, visits, current)  # count the visit
+            fill_form(task.form, scenario, visits, current)  # count the visit
             done += 1
             break
         else:

@@ -72,8 +72,7 @@ _TASK_TO_MOVE = with_process(_TASK)
 
 
 def _open_task(actor: User, task_id: str, lock: bool = False) -> tuple[HumanTask, Complaint]:
-    task, complaint = _open_row(actor, task_id, _TASK_TO_CLAIM if lock else _TASK)
-    return task, complaint
+    return _open_row(actor, task_id, _TASK_TO_CLAIM if lock else _TASK)
 
 
 def _open_row(actor: User, task_id: str, query) -> tuple:
