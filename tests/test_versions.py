@@ -183,3 +183,16 @@ def test_a_versions_decision_tables_can_be_read(login, people):
     assert any("pl-consumer-14d" in " ".join(rule["outputs"]) for rule in tables["triage"]["rules"])
     page = login(people.owner).get(f"/processes/{definition.id}").data.decode()
     assert "Decision tables" in page and "approval_level" in page and "pl-consumer-14d" in page
+
+
+def test_why_a_complaint_cannot_move_is_said_in_the_readers_language(app, people, register, open_task, complete):
+    from flask_babel import force_locale
+
+    at_investigation = register(people.staff)
+    escalate(people, at_investigation, open_task, complete)
+    definition = investigation_renamed(people.owner)
+    db.session.commit()
+    with app.test_request_context(), force_locale("pl"):
+        plan = {c.reference: c for c in migration.dry_run(people.owner, definition.id)}
+    assert plan[at_investigation.reference].problems == [
+        "czeka na kroku „Task_Investigate”, którego nowa wersja nie ma"]

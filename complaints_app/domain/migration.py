@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Complaint, HumanTask, ProcessDefinition, User, WorkflowInstance
+from ..workflow import MigrationProblem
 from .access import require_role
 from .driver import _lane_roles, load, save
 from .errors import Conflict, NotFound
@@ -63,7 +64,25 @@ def _problems(instance: WorkflowInstance, target: ProcessDefinition) -> list[str
         return [_("a step failed and waits for a retry")]
     definition = instance.definition
     run = runtime().load(definition.cache_key, lambda: definition.spec_json, instance.state)
-    return run.migration_problems(target.cache_key, lambda: target.spec_json)
+    return _worded(run.migration_problems(target.cache_key, lambda: target.spec_json))
+
+
+def _worded(problems: list[MigrationProblem]) -> list[str]:
+    """The engine's reasons in the reader's language."""
+    texts = {
+        "finished": lambda p: _("the process has finished"),
+        "failed": lambda p: _("a step failed and waits for a retry"),
+        "other_process": lambda p: _("the new version is process “%(new)s”, not “%(old)s”", new=p.new, old=p.old),
+        "subprocess_missing": lambda p: _("the running subprocess “%(element)s” is not in the new version",
+                                          element=p.element),
+        "waiting_at_missing": lambda p: _("it waits at “%(element)s”, which the new version does not have",
+                                          element=p.element),
+        "passed_missing": lambda p: _("it has passed “%(element)s”, which the new version does not have",
+                                      element=p.element),
+        "kind_changed": lambda p: _("“%(element)s” is a %(new)s in the new version, not a %(old)s",
+                                    element=p.element, new=p.new, old=p.old),
+    }
+    return [texts[problem.kind](problem) for problem in problems]
 
 
 def migrate(actor: User, definition_id: int, complaint_id: int) -> Candidate:
@@ -79,7 +98,7 @@ def migrate(actor: User, definition_id: int, complaint_id: int) -> Candidate:
         raise Conflict(_("%(reference)s runs version %(version)s of %(process)s; choose another version of it",
                          reference=complaint.reference, version=source.version, process=source.process_id))
     problems = ([_("a step failed and waits for a retry")] if instance.has_incident
-                else run.migration_problems(target.cache_key, lambda: target.spec_json))
+                else _worded(run.migration_problems(target.cache_key, lambda: target.spec_json)))
     if problems:
         raise Conflict(_("%(reference)s cannot move: %(reasons)s", reference=complaint.reference,
                          reasons="; ".join(problems)))

@@ -45,6 +45,7 @@ from .types import (
     DefinitionError,
     MessageCatch,
     MessageNotExpected,
+    MigrationProblem,
     OpenTask,
     ServiceCall,
     StepResult,
@@ -285,36 +286,36 @@ class Run:
             return []
         return self._step(action)
 
-    def migration_problems(self, key: str, spec_json: SpecSource) -> list[str]:
+    def migration_problems(self, key: str, spec_json: SpecSource) -> list[MigrationProblem]:
         """Why this workflow cannot move to another version of its diagram (empty: it can). Every task
         still in the (re-rooted) tree must exist in the new version under the same id and of the same kind,
         running subprocesses included; a finished or failed workflow stays where it is."""
         workflow = self.workflow
         if workflow.is_completed():
-            return ["the process has finished"]
+            return [MigrationProblem("finished")]
         if workflow.get_tasks(state=TaskState.ERROR):
-            return ["a step failed and waits for a retry"]
+            return [MigrationProblem("failed")]
         spec, subprocess_specs = self.runtime._specs_for(key, spec_json)
         if spec.name != workflow.spec.name:
-            return [f"the new version is process '{spec.name}', not '{workflow.spec.name}'"]
-        problems = []
+            return [MigrationProblem("other_process", new=spec.name, old=workflow.spec.name)]
+        problems = set()
         targets = {None: spec, **{sp.spec.name: subprocess_specs.get(sp.spec.name)
                                   for sp in workflow.subprocesses.values()}}
         for sub_name, task in [(None, t) for t in workflow.tasks.values()] + [
                 (sp.spec.name, t) for sp in workflow.subprocesses.values() for t in sp.tasks.values()]:
             target = targets.get(sub_name)
             if target is None:
-                problems.append(f"the running subprocess '{sub_name}' is not in the new version")
+                problems.add(MigrationProblem("subprocess_missing", element=sub_name))
                 continue
             new = target.task_specs.get(task.task_spec.name)
             label = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
             if new is None:
-                state = "waits at" if task.has_state(ACTIVE) else "has passed"
-                problems.append(f"it {state} '{label}', which the new version does not have")
+                kind = "waiting_at_missing" if task.has_state(ACTIVE) else "passed_missing"
+                problems.add(MigrationProblem(kind, element=label))
             elif type(new) is not type(task.task_spec):
-                problems.append(f"'{label}' is a {type(new).__name__} in the new version, "
-                                f"not a {type(task.task_spec).__name__}")
-        return sorted(set(problems))
+                problems.add(MigrationProblem("kind_changed", element=label, new=type(new).__name__,
+                                              old=type(task.task_spec).__name__))
+        return sorted(problems)
 
     def migrate(self, key: str, spec_json: SpecSource) -> StepResult:
         """Move to another version (check :meth:`migration_problems` first): every task takes the new

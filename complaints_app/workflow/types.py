@@ -61,6 +61,20 @@ class ElementEvent:
     manual: bool = False  # a task for a person
 
 
+@dataclass(frozen=True, order=True)
+class MigrationProblem:
+    """Why a workflow cannot move to another version; the caller words it in the reader's language.
+
+    ``kind``: finished, failed, other_process (``new``/``old``: the process names), subprocess_missing,
+    waiting_at_missing, passed_missing (``element``: its id), kind_changed (``new``/``old``: element types).
+    """
+
+    kind: str
+    element: str = ""
+    new: str = ""
+    old: str = ""
+
+
 @dataclass(frozen=True)
 class EngineIncident:
     """A script, expression or service that failed; the task waits for a retry."""
