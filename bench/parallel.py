@@ -6,6 +6,11 @@
 Runs ``complaints simulate --json`` in N processes at once against the same database (simulated users
 created first, so the processes only share the complaints' tables) and reports the sum of completed
 complaints over the wall-clock time of the slowest process. One commit per operation, as the API does.
+
+It also reports the CPU a complaint costs: the app processes' (``cpu_s`` of each simulation, start-up not
+counted) and, when the server runs on this machine, PostgreSQL's (its processes' times in /proc, those of
+backends that have ended included through the postmaster's), and the bound those put on this machine:
+``cpu_bound_complaints_per_s`` = cores × 1000 / (app + server ms per complaint).
 """
 
 from __future__ import annotations
@@ -24,6 +29,20 @@ from run import Database, make_app  # noqa: E402  (bench/ is a folder of scripts
 BIN = Path(sys.executable).parent
 
 
+def server_cpu_s() -> float | None:
+    """CPU seconds used so far by the PostgreSQL processes on this machine (None: none visible)."""
+    total, seen = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name = (stat.parent / "comm").read_text().strip()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if name.startswith("postgres"):  # utime, stime and the same of its ended children
+            total, seen = total + sum(int(f) for f in fields[11:15]), True
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--processes", type=int, default=2)
@@ -39,12 +58,14 @@ def main(argv=None) -> int:
         # Creates the simulated users once, so parallel runs do not race to create them.
         subprocess.run([str(BIN / "complaints"), "simulate", "--complaints", "1", "--json"], env=env,
                        check=True, capture_output=True, timeout=300)
+        server_before = server_cpu_s()
         started = time.perf_counter()
         runs = [subprocess.Popen([str(BIN / "complaints"), "simulate", "--complaints", str(args.complaints),
                                   "--seed", str(seed), "--json"], env=env, stdout=subprocess.PIPE, text=True)
                 for seed in range(1, args.processes + 1)]
         outputs = [json.loads(run.communicate(timeout=1800)[0]) for run in runs]
         wall = time.perf_counter() - started
+        server_after = server_cpu_s()
     finally:
         database.close(app)
     completed = sum(o["completed"] for o in outputs)
@@ -58,6 +79,13 @@ def main(argv=None) -> int:
         "per_process_complaints_per_s": [o["complaints_per_s"] for o in outputs],
         "target_complaints_per_s": 100,
     }
+    if completed:
+        app_ms = sum(o["cpu_s"] for o in outputs) * 1000 / completed
+        server_ms = ((server_after - server_before) * 1000 / completed
+                     if server_before is not None and server_after is not None else None)
+        result["cpu_ms_per_complaint"] = {"app": round(app_ms, 1),
+                                          "postgresql": round(server_ms, 1) if server_ms is not None else None}
+        result["cpu_bound_complaints_per_s"] = round(os.cpu_count() * 1000 / (app_ms + (server_ms or 0)), 1)
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

@@ -67,11 +67,13 @@ class Outcome:
     task_completions: int = 0
     paths: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0  # this process's CPU time over the same span (the database server's is not in it)
 
     def as_dict(self) -> dict:
         return {
             "completed": self.completed, "stuck": self.stuck, "task_completions": self.task_completions,
             "elapsed_s": round(self.elapsed_s, 3),
+            "cpu_s": round(self.cpu_s, 3),
             "complaints_per_s": round(self.completed / self.elapsed_s, 2) if self.elapsed_s else 0.0,
             "task_completions_per_s": round(self.task_completions / self.elapsed_s, 2) if self.elapsed_s else 0.0,
             "paths": self.paths,
@@ -232,7 +234,7 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
     registrar = users[0]
     rng = random.Random(seed)
     outcome = Outcome()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for index, path in enumerate(path_plan(count, seed)):
         scenario = PATHS[path]
         try:
@@ -250,4 +252,5 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
         if progress is not None:
             progress(1)
     outcome.elapsed_s = time.perf_counter() - started
+    outcome.cpu_s = time.process_time() - cpu_started
     return outcome

@@ -70,3 +70,4 @@ def test_simulate_prints_json(app):
     assert body["completed"] == 3
     assert body["complaints_per_s"] > 0 and body["task_completions_per_s"] > 0
     assert sum(body["paths"].values()) == 3
+    assert 0 < body["cpu_s"] <= body["elapsed_s"] + 0.05  # one thread: its CPU time fits in the time it took
