@@ -38,7 +38,10 @@ PARTS = {
     "db: lazy loads of expired attributes": ("sqlalchemy/orm/state.py", "_load_expired"),
     "users: User.roles (role_rows reload)": ("complaints_app/models/users.py", "roles"),
     "access: can_view": ("complaints_app/domain/access.py", "can_view"),
+    "tasks._open_row (task, complaint, locked process: one read)": ("complaints_app/domain/tasks.py", "_open_row"),
     "driver.save": ("complaints_app/domain/driver.py", "save"),
+    "driver._host call (service task in its savepoint)": ("complaints_app/domain/driver.py", "call"),
+    "after-commit publish (Celery)": ("complaints_app/tasks/app.py", "_send_after_commit"),
     "driver._project_tasks": ("complaints_app/domain/driver.py", "_project_tasks"),
     "simulation._task_data (prefill: extra load)": ("complaints_app/simulation.py", "_task_data"),
 }
