@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .domain import tasks as task_ops
 from .domain.driver import load
@@ -155,6 +155,11 @@ def _candidates(task, users: list[User], rng: random.Random) -> list[User]:
     return able
 
 
+_NEXT_TASK = select(HumanTask.id, HumanTask.role, HumanTask.form).where(
+    HumanTask.complaint_id == bindparam("complaint_id"), HumanTask.state == "open").order_by(
+    HumanTask.created_at).limit(1)
+
+
 def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.Random,
           max_operations: int | None = None) -> tuple[int, bool]:
     """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
@@ -169,9 +174,7 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
             if _withdraw(complaint, users):
                 continue
         # What a person's task list shows them (the row, not an ORM object: the driver only reads it).
-        task = db.session.execute(select(HumanTask.id, HumanTask.role, HumanTask.form).where(
-            HumanTask.complaint_id == complaint_id, HumanTask.state == "open").order_by(HumanTask.created_at)
-            .limit(1)).first()
+        task = db.session.execute(_NEXT_TASK, {"complaint_id": complaint_id}).first()
         if task is None:
             instance = db.session.scalar(select(WorkflowInstance).where(
                 WorkflowInstance.complaint_id == complaint_id))

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -52,16 +53,33 @@ def _audit_rows(rows: list[dict]) -> None:
     """Append many audit rows in one statement (the engine's element events)."""
     if rows:
         # Core executemany: one cached statement, whatever the rows hold (the ORM would split them).
-        db.session.connection().execute(AuditEvent.__table__.insert(), rows)
+        db.session.connection().execute(_INSERT_AUDIT, rows)
+
+
+_INSERT_AUDIT = AuditEvent.__table__.insert()
+
+
+def _by_key(table):
+    """``UPDATE table ... WHERE id = :row_id``, built once per table: the columns set are the ones the
+    parameters name, so one statement object serves every change (and SQLAlchemy's compiled cache keys it
+    by those columns) instead of a new statement, coerced and cache-keyed, per call."""
+    statement = _BY_KEY.get(table)
+    if statement is None:
+        key = table.primary_key.columns[0]
+        statement = _BY_KEY[table] = update(table).where(key == bindparam("row_id"))
+    return statement
+
+
+_BY_KEY: dict = {}
 
 
 def _written(obj, **values) -> None:
     """Update ``obj``'s row with one statement and tell the session object the values it now holds."""
     mapper = obj.__mapper__
     key = mapper.primary_key[0]
-    columns = {mapper.get_property(name).columns[0].key: value for name, value in values.items()}
-    db.session.connection().execute(update(mapper.local_table).where(
-        key == getattr(obj, mapper.get_property_by_column(key).key)).values(columns))
+    params = {mapper.get_property(name).columns[0].key: value for name, value in values.items()}
+    params["row_id"] = getattr(obj, mapper.get_property_by_column(key).key)
+    db.session.connection().execute(_by_key(mapper.local_table), params)
     for name, value in values.items():
         set_committed_value(obj, name, value)
 
@@ -196,13 +214,17 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
               "next_timer_due_at": result.next_timer_due, "is_completed": result.completed,
               "has_incident": result.incident is not None, "updated_at": now,
               "lock_version": instance.lock_version + 1}
-    # Optimistic lock: the row must still hold the version this move was loaded from.
-    saved = db.session.connection().execute(update(INSTANCES).where(
-        INSTANCES.c.id == instance.id, INSTANCES.c.lock_version == instance.lock_version).values(values))
+    saved = db.session.connection().execute(_SAVE_STATE, {**values, "row_id": instance.id,
+                                                          "loaded_version": instance.lock_version})
     if saved.rowcount != 1:
         raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again"))
     for name, value in values.items():
         setattr(instance, name, value)
+
+
+# Optimistic lock: the row must still hold the version the move was loaded from.
+_SAVE_STATE = update(INSTANCES).where(INSTANCES.c.id == bindparam("row_id"),
+                                      INSTANCES.c.lock_version == bindparam("loaded_version"))
 
 
 def update_process_data(complaint: Complaint, actor: User | None, updates: dict, reason: str) -> None:
@@ -230,8 +252,13 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
     """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
     cancelled = [e.task_id for e in result.events if e.kind == "cancelled" and e.manual]
     if cancelled:
-        db.session.execute(update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.state == "open")
-                           .values(state="cancelled", completed_at=utcnow()))
+        closed = {"state": "cancelled", "completed_at": utcnow()}
+        db.session.connection().execute(_CANCEL_TASKS, {"ids": cancelled, **closed})
+        for task_id in cancelled:  # a task object this transaction holds says so too
+            task = db.session.identity_map.get(identity_key(HumanTask, task_id))
+            if task is not None and task.state == "open":
+                for name, value in closed.items():
+                    set_committed_value(task, name, value)
     entered = {e.task_id for e in result.events if e.kind == "entered"}
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
     if not new:
@@ -250,7 +277,13 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
         )
         schedule(human, complaint, now)
         rows.append(vars(human))
-    db.session.connection().execute(insert(HumanTask.__table__), rows)
+    db.session.connection().execute(_INSERT_TASKS, rows)
+
+
+TASKS = HumanTask.__table__
+_INSERT_TASKS = insert(TASKS)
+_CANCEL_TASKS = update(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)),
+                                    TASKS.c.state == "open")
 
 
 def _context(run: Run, task) -> dict:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from ..extensions import db
 from ..models import Compensation, Complaint, Letter, User
@@ -54,19 +54,23 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
     letter_type = call.properties.get("letter_type")
     if not letter_type:
         raise ServiceFailed("create_letter needs the property letter_type")
-    letters = Letter.__table__
-    conn = db.session.connection()  # plain statements: a letter is written on most moves
-    existing = conn.execute(select(letters.c.id).where(
-        letters.c.complaint_id == ctx.complaint.id, letters.c.task_id == call.task_id).limit(1)).first()
+    conn = db.session.connection()  # plain statements, built once: a letter is written on most moves
+    existing = conn.execute(_LETTER_OF_STEP, {"complaint_id": ctx.complaint.id, "task_id": call.task_id}).first()
     if existing is None:
         keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
                 "compensation_approved", "currency", "statutory_rule", "fc_summary")
-        letter_id = conn.execute(insert(letters).returning(letters.c.id), {
+        letter_id = conn.execute(_INSERT_LETTER, {
             "complaint_id": ctx.complaint.id, "task_id": call.task_id, "letter_type": letter_type,
             "language": ctx.complaint.language, "needs_review": call.properties.get("review") == "true",
             "context": {k: call.data.get(k) for k in keys if k in call.data}}).scalar_one()
         after_commit("render_letter", letter_id)
     return {"last_letter_type": letter_type}
+
+
+LETTERS = Letter.__table__
+_LETTER_OF_STEP = select(LETTERS.c.id).where(LETTERS.c.complaint_id == bindparam("complaint_id"),
+                                             LETTERS.c.task_id == bindparam("task_id")).limit(1)
+_INSERT_LETTER = insert(LETTERS).returning(LETTERS.c.id)
 
 
 @service("apply_triage")

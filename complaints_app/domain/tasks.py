@@ -144,9 +144,7 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name)) from None
     done = {"state": "completed", "completed_at": utcnow(), "completed_by_id": actor.id,
             "assignee_id": task.assignee_id or actor.id}
-    table = HumanTask.__table__
-    if db.session.connection().execute(update(table).where(table.c.id == task.id, table.c.state == "open")
-                          .values(done)).rowcount != 1:
+    if db.session.connection().execute(_COMPLETE, {**done, "task_id": task.id}).rowcount != 1:
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name))
     for name, value in done.items():
         set_committed_value(task, name, value)
@@ -154,6 +152,10 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
                  "element_type": "UserTask", "task_id": task.id, "data": values}
     save(complaint, instance, run, result, actor, first=completed)
     return task
+
+
+_COMPLETE = update(HumanTask.__table__).where(HumanTask.__table__.c.id == bindparam("task_id"),
+                                             HumanTask.__table__.c.state == "open")
 
 
 def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict) -> None:
