@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from flask_babel import gettext as _
 
@@ -28,12 +28,17 @@ def can_view(actor: User, complaint: Complaint) -> bool:
         return True
     if actor.has_role("staff") and (same_team or complaint.created_by_id == actor.id):
         return True
-    touched = select(HumanTask.id).where(HumanTask.complaint_id == complaint.id)
-    if actor.has_role("customer_centre") and db.session.scalar(
-            select(exists(touched.where(HumanTask.role == "customer_centre")))):
+    if actor.has_role("customer_centre") and db.session.scalar(_REACHED_CENTRE, {"complaint_id": complaint.id}):
         return True
-    return bool(db.session.scalar(select(exists(touched.where(
-        (HumanTask.assignee_id == actor.id) | (HumanTask.completed_by_id == actor.id))))))
+    return bool(db.session.scalar(_WORKED_ON, {"complaint_id": complaint.id, "actor_id": actor.id}))
+
+
+# Built once (every task a person opens asks): the complaint reached the customer centre; the person
+# was given or did one of its tasks.
+_TOUCHED = select(HumanTask.id).where(HumanTask.complaint_id == bindparam("complaint_id"))
+_REACHED_CENTRE = select(exists(_TOUCHED.where(HumanTask.role == "customer_centre")))
+_WORKED_ON = select(exists(_TOUCHED.where((HumanTask.assignee_id == bindparam("actor_id"))
+                                          | (HumanTask.completed_by_id == bindparam("actor_id")))))
 
 
 def require_view(actor: User, complaint: Complaint) -> None:

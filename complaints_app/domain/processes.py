@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from flask_babel import gettext as _
 
@@ -99,10 +99,12 @@ def redeploy(actor: User, definition_id: int) -> ProcessDefinition:
     return deploy(files, actor, _("version %(version)s deployed again", version=old.version), old.process_id)
 
 
+_LATEST = select(ProcessDefinition).where(ProcessDefinition.process_id == bindparam("process_id")).order_by(
+    ProcessDefinition.version.desc()).limit(1)  # built once: every registration reads it
+
+
 def latest_definition(process_id: str = "complaint") -> ProcessDefinition:
-    definition = db.session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.version.desc()).limit(1))
+    definition = db.session.scalar(_LATEST, {"process_id": process_id})
     if definition is None:
         raise NotFound(_("no version of process “%(process)s” is deployed; run “complaints init” or deploy one", process=process_id))
     return definition

@@ -25,8 +25,11 @@ class FastSQLiteChannel(Channel):
         if queue not in ids:
             ids[queue] = self._get_or_create(queue).id
         engine, _ = self._open()
+        insert = self.__dict__.get("_insert")
+        if insert is None:
+            insert = self.__dict__["_insert"] = self.message_cls.__table__.insert()  # built once
         with engine.begin() as conn:
-            conn.execute(self.message_cls.__table__.insert(),
+            conn.execute(insert,
                          {"payload": dumps(payload), "queue_id": ids[queue], "visible": True, "version": 1})
 
 
