@@ -11,6 +11,7 @@ they stay true without being read again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -18,7 +19,6 @@ from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, inspect, select, update
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -59,18 +59,12 @@ def _audit_rows(rows: list[dict]) -> None:
 _INSERT_AUDIT = AuditEvent.__table__.insert()
 
 
+@functools.cache
 def _by_key(table):
     """``UPDATE table ... WHERE id = :row_id``, built once per table: the columns set are the ones the
     parameters name, so one statement object serves every change (and SQLAlchemy's compiled cache keys it
     by those columns) instead of a new statement, coerced and cache-keyed, per call."""
-    statement = _BY_KEY.get(table)
-    if statement is None:
-        key = table.primary_key.columns[0]
-        statement = _BY_KEY[table] = update(table).where(key == bindparam("row_id"))
-    return statement
-
-
-_BY_KEY: dict = {}
+    return update(table).where(table.primary_key.columns[0] == bindparam("row_id"))
 
 
 def _written(obj, **values) -> None:
@@ -252,13 +246,9 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
     """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
     cancelled = [e.task_id for e in result.events if e.kind == "cancelled" and e.manual]
     if cancelled:
-        closed = {"state": "cancelled", "completed_at": utcnow()}
-        db.session.connection().execute(_CANCEL_TASKS, {"ids": cancelled, **closed})
-        for task_id in cancelled:  # a task object this transaction holds says so too
-            task = db.session.identity_map.get(identity_key(HumanTask, task_id))
-            if task is not None and task.state == "open":
-                for name, value in closed.items():
-                    set_committed_value(task, name, value)
+        # Rare (a boundary timer, a withdrawal): the ORM's update keeps task objects in the session true.
+        db.session.execute(update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.state == "open")
+                           .values(state="cancelled", completed_at=utcnow()))
     entered = {e.task_id for e in result.events if e.kind == "entered"}
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
     if not new:
@@ -282,8 +272,6 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
 
 TASKS = HumanTask.__table__
 _INSERT_TASKS = insert(TASKS)
-_CANCEL_TASKS = update(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)),
-                                    TASKS.c.state == "open")
 
 
 def _context(run: Run, task) -> dict:

@@ -15,7 +15,7 @@ from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
 from ..models.base import utcnow
 from ..workflow import TaskNotOpen
 from .access import may_work, require_role, require_view
-from .driver import CLOSED_STATUSES, audit, load, open_run, save, with_process
+from .driver import CLOSED_STATUSES, TASKS, audit, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
 
@@ -154,8 +154,7 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
     return task
 
 
-_COMPLETE = update(HumanTask.__table__).where(HumanTask.__table__.c.id == bindparam("task_id"),
-                                             HumanTask.__table__.c.state == "open")
+_COMPLETE = update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open")
 
 
 def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict) -> None:

@@ -3,6 +3,8 @@ WAL mode with ``synchronous=NORMAL`` (a message costs ~6 ms to publish in the de
 with a full sync, well under 1 ms so), and a message published with one INSERT. A message lost to a power
 cut is no loss: the database is the truth and the sweep re-enqueues due work."""
 
+from functools import cached_property
+
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport.sqlalchemy import Channel, Transport
 from kombu.utils.json import dumps
@@ -18,6 +20,10 @@ class FastSQLiteChannel(Channel):
             event.listen(engine, "connect", _pragmas)
         return engine
 
+    @cached_property
+    def _insert(self):
+        return self.message_cls.__table__.insert()  # built once per channel
+
     def _put(self, queue, payload, **kwargs):
         """Publish with one INSERT: kombu's own put reads the queue row and flushes an ORM unit of work
         for every message (~1.5 ms, on the commit path of every operation that queues a job)."""
@@ -25,11 +31,8 @@ class FastSQLiteChannel(Channel):
         if queue not in ids:
             ids[queue] = self._get_or_create(queue).id
         engine, _ = self._open()
-        insert = self.__dict__.get("_insert")
-        if insert is None:
-            insert = self.__dict__["_insert"] = self.message_cls.__table__.insert()  # built once
         with engine.begin() as conn:
-            conn.execute(insert,
+            conn.execute(self._insert,
                          {"payload": dumps(payload), "queue_id": ids[queue], "visible": True, "version": 1})
 
 
