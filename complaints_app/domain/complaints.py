@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flask_babel import gettext as _
@@ -98,20 +99,39 @@ def get_complaint(reference_or_id: str | int) -> Complaint:
 
 
 def find_customers(text: str, limit: int = 10) -> list[Customer]:
-    """Customers whose name, e-mail or phone contains ``text``."""
+    """Customers whose name, e-mail or phone contains ``text`` (taken literally: ``%`` and ``_`` are not
+    wildcards, so the search cannot list every customer)."""
     text = (text or "").strip()
     if len(text) < 2:
         return []
-    like = f"%{text}%"
     return list(db.session.scalars(select(Customer).where(
-        Customer.name.ilike(like) | Customer.email.ilike(like) | Customer.phone.ilike(like))
-        .order_by(Customer.name).limit(limit)))
+        Customer.name.icontains(text, autoescape=True) | Customer.email.icontains(text, autoescape=True)
+        | Customer.phone.icontains(text, autoescape=True)).order_by(Customer.name).limit(limit)))
 
 
-def recent_complaints(customer: Customer, days: int = 30, exclude: int | None = None) -> list[Complaint]:
-    """The customer's complaints of the last ``days`` days (newest first)."""
+@dataclass
+class Recent:
+    """A customer's recent complaints as one viewer may know them: those they may open, and how many
+    others exist (handled by teams the viewer does not see)."""
+
+    visible: list[Complaint]
+    hidden: int
+
+    def __bool__(self) -> bool:
+        return bool(self.visible) or self.hidden > 0
+
+
+def recent_complaints(actor: User, customer: Customer, days: int = 30, exclude: int | None = None,
+                      product: str | None = None) -> Recent:
+    """The customer's complaints of the last ``days`` days (newest first), optionally about ``product``."""
+    from .search import visible_to
+
     since = utcnow() - timedelta(days=days)
-    query = select(Complaint).where(Complaint.customer_id == customer.id, Complaint.received_at >= since)
+    conditions = [Complaint.customer_id == customer.id, Complaint.received_at >= since]
     if exclude is not None:
-        query = query.where(Complaint.id != exclude)
-    return list(db.session.scalars(query.order_by(Complaint.received_at.desc())))
+        conditions.append(Complaint.id != exclude)
+    if product is not None:
+        conditions.append(func.lower(func.trim(Complaint.product)) == product.strip().lower())
+    visible = list(db.session.scalars(visible_to(actor).where(*conditions).order_by(Complaint.received_at.desc())))
+    total = db.session.scalar(select(func.count()).select_from(Complaint).where(*conditions))
+    return Recent(visible, total - len(visible))

@@ -56,9 +56,9 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
     if filters.received_to:
         query = query.where(Complaint.received_at < datetime.combine(filters.received_to, time.max, timezone.utc))
     if filters.text:
-        like = f"%{filters.text.strip()}%"
-        query = query.where(or_(Complaint.reference.ilike(like), Complaint.description.ilike(like),
-                                Complaint.product.ilike(like)))
+        text = filters.text.strip()
+        query = query.where(or_(*(column.icontains(text, autoescape=True) for column in (
+            Complaint.reference, Complaint.description, Complaint.product))))
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
                                                 HumanTask.due_at < utcnow())))

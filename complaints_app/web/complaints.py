@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -128,17 +129,27 @@ def new():
             add_attachment(current_user, complaint, upload)
         db.session.commit()
         flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
-        same = [c for c in recent_complaints(customer, exclude=complaint.id)
-                if complaint.product and (c.product or "").strip().lower() == complaint.product.strip().lower()]
-        if same:
-            flash(_("Note: this customer complained about the same product in the last 30 days: %(refs)s.",
-                    refs=", ".join(c.reference for c in same)), "warning")
+        if complaint.product and complaint.product.strip():
+            _flash_same_product(recent_complaints(current_user, customer, exclude=complaint.id,
+                                                  product=complaint.product))
         return redirect(url_for("complaints.show", reference=complaint.reference))
     found = find_customers(request.args.get("find", "")) if request.args.get("find") else []
-    recent = recent_complaints(chosen) if chosen else []
+    recent = recent_complaints(current_user, chosen) if chosen else None
     return render_template("complaint_new.html", form=form, chosen=chosen, found=found, recent=recent,
                            find=request.args.get("find", ""), upload_error=upload_error), \
         400 if form.errors or upload_error else 200
+
+
+def _flash_same_product(same) -> None:
+    """The repeat-complaint hint: references the user may open, a count of the others."""
+    if same.visible:
+        flash(_("Note: this customer complained about the same product in the last 30 days: %(refs)s.",
+                refs=", ".join(c.reference for c in same.visible)), "warning")
+    if same.hidden:
+        flash(ngettext("Note: this customer has %(num)d more complaint about the same product in the last 30 "
+                       "days, handled by another team.",
+                       "Note: this customer has %(num)d more complaints about the same product in the last 30 "
+                       "days, handled by other teams.", same.hidden), "warning")
 
 
 def _uploads():
@@ -247,7 +258,7 @@ def show(reference):
     ids += [c.proposed_by_id for c in story["compensations"]] + [c.approved_by_id for c in story["compensations"]]
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
                                           .order_by(Attachment.id)))
-    recent = recent_complaints(complaint.customer, exclude=complaint.id)
+    recent = recent_complaints(current_user, complaint.customer, exclude=complaint.id)
     deadline = extension = None
     if complaint.statutory_rule in RULES:
         extension = extension_of(complaint.statutory_rule)
