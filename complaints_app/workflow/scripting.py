@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import builtins
 import json
-import operator
 import sys
 import threading
 from time import monotonic
@@ -19,20 +18,15 @@ from types import ModuleType
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
-)
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from . import limits
+
 SCRIPT_FILENAME = "<diagram script>"
 MAX_RANGE = 100_000
-MAX_SEQUENCE = 100_000  # items or characters one operation may build
-MAX_INT_BITS = 4_096
 _JSON_TYPES = (str, int, float, bool, type(None), list, dict, tuple)
 
 
@@ -51,40 +45,12 @@ def _bounded_range(*args):
     return result
 
 
-# Operations done in C that a line-based time budget cannot interrupt get checked before they run.
-def _checked_mul(a, b):
-    for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE:
-            raise ValueError(f"a sequence of more than {MAX_SEQUENCE} items is not allowed in diagram scripts")
-    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise ValueError("numbers this large are not allowed in diagram scripts")
-    return a * b
-
-
-def _checked_pow(a, b, mod=None):
-    if isinstance(a, int) and isinstance(b, int) and mod is None and abs(a) > 1 and b > 0:
-        if b * max(a.bit_length(), 1) > MAX_INT_BITS:
-            raise ValueError("numbers this large are not allowed in diagram scripts")
-    return pow(a, b) if mod is None else pow(a, b, mod)
-
-
-def _checked_lshift(a, b):
-    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b > MAX_INT_BITS:
-        raise ValueError("numbers this large are not allowed in diagram scripts")
-    return a << b
-
-
-def _checked_sum(iterable, start=0):
-    if not isinstance(start, (int, float)):
-        raise ValueError("sum() adds numbers only in diagram scripts")
-    return sum(iterable, start)
-
-
-_CHECKED = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
+_CHECKED = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Mod: "_mod_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus ``*``, ``**`` and ``<<`` routed through the size checks."""
+    """RestrictedPython's policy, plus the operators and f-string formats that build a value in one C call
+    routed through the size checks (``limits``)."""
 
     def visit_BinOp(self, node):
         node = self.node_contents_visit(node)
@@ -94,22 +60,15 @@ class _Policy(RestrictingNodeTransformer):
         func = ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
         return ast.copy_location(ast.Call(func=func, args=[node.left, node.right], keywords=[]), node)
 
-
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
-    "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
-}
-
-
-def _inplacevar(op, x, y):
-    if op == "*=":
-        return _checked_mul(x, y)
-    if op == "**=":
-        return _checked_pow(x, y)
-    if op == "<<=":
-        return _checked_lshift(x, y)
-    return _INPLACE[op](x, y)
+    def visit_FormattedValue(self, node):
+        node = self.node_contents_visit(node)
+        if node.format_spec is None:
+            return node
+        func = ast.copy_location(ast.Name(id="_format_", ctx=ast.Load()), node)
+        conversion = ast.copy_location(ast.Constant(node.conversion), node)
+        call = ast.copy_location(ast.Call(func=func, args=[node.value, conversion, node.format_spec],
+                                          keywords=[]), node)
+        return ast.copy_location(ast.FormattedValue(value=call, conversion=-1, format_spec=None), node)
 
 
 def _safe_globals() -> dict:
@@ -118,20 +77,24 @@ def _safe_globals() -> dict:
                  "enumerate", "map", "filter", "reversed", "sorted", "zip", "tuple"):
         allowed[name] = getattr(builtins, name)
     allowed["range"] = _bounded_range
-    allowed["pow"] = _checked_pow
-    allowed["sum"] = _checked_sum
+    allowed["pow"] = limits.checked_pow
+    allowed["sum"] = limits.checked_sum
+    allowed["_getattr_"] = limits.checked_getattr
     return {
-        "_mul_": _checked_mul,
-        "_pow_": _checked_pow,
-        "_lshift_": _checked_lshift,
+        "_add_": limits.checked_add,
+        "_mul_": limits.checked_mul,
+        "_mod_": limits.checked_mod,
+        "_pow_": limits.checked_pow,
+        "_lshift_": limits.checked_lshift,
+        "_format_": limits.checked_format,
         "__builtins__": allowed,
-        "_getattr_": safer_getattr,
+        "_getattr_": limits.checked_getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
-        "_inplacevar_": _inplacevar,
+        "_inplacevar_": limits.inplacevar,
     }
 
 

@@ -114,6 +114,18 @@ BIG = {
     "huge string": "y = 'x' * 10 ** 9",
     "in-place repetition": "y = [0]\ny *= 10 ** 9",
     "quadratic sum of lists": "y = len(sum([[0]] * 40000, []))",
+    "padding": "y = len('x'.ljust(10 ** 9))",
+    "zero fill": "y = len('1'.zfill(10 ** 9))",
+    "printf width": "y = len('%0999999999d' % 1)",
+    "printf star width": "y = len('%*d' % (10 ** 9, 1))",
+    "f-string width": "w = 10 ** 9\ny = len(f'{1:>{w}}')",
+    "f-string precision": "y = len(f'{1.5:.999999999f}')",
+    "replace amplification": "s = 'x' * 90000\ny = len(s.replace('x', s))",
+    "join amplification": "s = 'x' * 90000\ny = len(s.join([s] * 90000))",
+    "doubling by concatenation": "s = 'x'\nfor i in range(40):\n    s = s + s",
+    "doubling in place": "s = ['x']\nfor i in range(40):\n    s += s",
+    "doubling by extend": "s = ['x']\nfor i in range(40):\n    s.extend(s)",
+    "tab expansion": "y = len(('\\t' * 90000).expandtabs(90000))",
 }
 
 
@@ -133,6 +145,17 @@ def test_data_that_cannot_be_saved_is_an_incident(script):
     run, result = start(script)
     assert result.incident is not None and "cannot be saved" in result.incident.message
     run.dump()  # the state stays saveable
+
+
+def test_ordinary_strings_and_lists_still_work():
+    script = ("a = 'Ref'.ljust(6, '.') + '1'.zfill(3)\nb = '%05.1f|%-4s' % (2.25, 'x')\nw = 8\nc = f'{x:>{w}}|{2.5:.2f}|{x!r}'\n"
+              "d = 'a-b'.replace('-', '+') + ','.join(['p', 'q'])\nl = [1]\nl += [2]\nm = l\nm.extend([3])\n"
+              "e = 'a\\tb'.expandtabs(2)")
+    run, result = start(script)
+    assert result.incident is None, result.incident
+    data = run.current_data()
+    assert (data["a"], data["b"], data["c"], data["d"], data["l"], data["e"]) == (
+        "Ref...001", "002.2|x   ", "       1|2.50|1", "a+bp,q", [1, 2, 3], "a b")
 
 
 def test_ordinary_arithmetic_still_works():
