@@ -27,8 +27,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,  # a request; each attachment is checked against its own limit
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
     )
+    if settings.proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,
+                                x_host=settings.proxies)
     app.extensions["complaints.settings"] = settings
     app.extensions["complaints.runtime"] = ProcessRuntime(settings.script_time_budget)
 
@@ -40,9 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             _configure_sqlite(db.engine)
 
     from .api import bp as api_bp
-    from .auth import load_user_from_request
 
-    login_manager.request_loader(load_user_from_request)
     app.register_blueprint(api_bp)
 
     from .web import init_web
@@ -62,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def csrf_exempt_api(app: Flask) -> None:
-    """The JSON API authenticates each request by token, not by cookie: no CSRF token there."""
+    """The JSON API authenticates each request by its bearer token and never by cookie (``auth``): no CSRF
+    token there."""
     from .extensions import csrf
 
     csrf.exempt(app.blueprints["api"])

@@ -62,6 +62,11 @@ class Settings:
     outbox_path: str = field(default="", metadata={"env": "OUTBOX_PATH"})
     # Where login attempts are counted: this process's memory by default, Redis to share between processes.
     ratelimit_storage_url: str = field(default="", metadata={"env": "RATELIMIT_STORAGE_URL"})
+    # How many reverse proxies stand in front of the app: their X-Forwarded-For/-Proto/-Host are believed
+    # (the login limit then counts the client's address, not the proxy's). 0: none, headers ignored.
+    proxies: int = field(default=0, metadata={"env": "PROXIES", "parse": int})
+    # Session cookies only over HTTPS (set it wherever the app is served by https://).
+    secure_cookies: bool = field(default=False, metadata={"env": "SECURE_COOKIES", "parse": _bool})
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -240,6 +240,17 @@ def web(app, client):
 
 
 @pytest.fixture
+def rate_limited(app, client):
+    """The login rate limit on, with no attempts counted before or after the test; CSRF off."""
+    limiter.reset()
+    limiter.enabled = True
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield client
+    app.config["WTF_CSRF_ENABLED"] = True
+    limiter.reset()
+
+
+@pytest.fixture
 def login(web):
     def as_(user):
         web.post("/logout")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..auth import token_user
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
 from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
@@ -82,10 +83,12 @@ def _commit():
 
 
 def authenticated(view):
+    """The view acts as the bearer token's user; a browser's session cookie is not enough (``auth``)."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
+        if token_user() is None:
             raise Unauthenticated("send Authorization: Bearer <token>")
+        db.session.commit()  # the token's last use, when it was noted (at most every few minutes)
         return view(*args, **kwargs)
     return wrapper
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -58,11 +59,20 @@ def create_token(user: User, name: str = "api") -> str:
     return token
 
 
+TOKEN_USE_PRECISION = timedelta(minutes=5)
+
+
 def user_for_token(token: str) -> User | None:
+    """The active user of an unrevoked token; notes when the token was last used (to the few minutes, so a
+    busy client does not write on every request). Flushes."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
                                                    ApiToken.revoked_at.is_(None)))
     if row is None or not row.user.is_active:
         return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:
+        row.last_used_at = now
+        db.session.flush()
     return row.user
 
 

@@ -25,6 +25,9 @@ class User(UserMixin, Base):
     team: Mapped[str | None] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     is_active_user: Mapped[bool] = mapped_column("is_active", default=True, server_default=true())
+    # Part of every login session's id: raising it (password change, log out) ends the user's sessions,
+    # which a signed cookie alone could not (a copied cookie would stay valid until the key changes).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -37,6 +40,13 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.is_active_user
+
+    def get_id(self) -> str:  # flask-login: what the session cookie holds
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Every login session of this user ends (the current one too, unless it logs in again)."""
+        self.session_version += 1
 
     @property
     def roles(self) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,9 +21,15 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def _load_user(session_id: str):
+    # ``User.get_id``: "<id>.<session version>"; a session of an older version has ended.
+    user_id, _dot, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 class LoginForm(FlaskForm):
@@ -36,14 +44,28 @@ class PasswordForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never redirect to a URL the request chose.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a path on this site: never a URL the request chose. Browsers and ``urlsplit`` drop tabs and
+    newlines and read backslashes as slashes, so ``/\t/evil.example`` would become ``//evil.example``:
+    anything but printable characters is refused before the path is judged."""
+    if (target and target.isprintable() and " " not in target and "\\" not in target
+            and target.startswith("/") and not target.startswith("//")):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("inbox.index")
 
 
+def _failed(response) -> bool:
+    return response.status_code != 302  # only failed attempts count: an office behind one address logs in
+
+
+def _username() -> str:
+    return "login:" + (request.form.get("username") or "").strip().lower()[:80]
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], deduct_when=_failed)  # per address
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_username, deduct_when=_failed)  # per account
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -58,6 +80,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Log out everywhere: the session cookie is signed, not stored, so a copy of it would outlive a plain
+    log out; raising the user's session version ends every copy."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -73,8 +99,10 @@ def password():
             db.session.rollback()
             form.current.errors.append(err.message)
         else:
+            current_user.end_sessions()  # a session opened with the old password ends
             db.session.commit()
-            flash(_("Your password is changed."), "info")
+            login_user(current_user._get_current_object())  # this one goes on, under the new version
+            flash(_("Your password is changed; you were logged out everywhere else."), "info")
             return redirect(url_for("inbox.index"))
     return render_template("password.html", form=form)
 

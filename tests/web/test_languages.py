@@ -16,7 +16,10 @@ KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngett
 def test_every_message_has_a_polish_translation():
     with CATALOG.open("rb") as fh:
         catalog = read_po(fh)
-    translated = {m.id: m.string for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
+    # A plural message's id and string are tuples: (singular, plural) and one string per Polish form.
+    translated = {m.id[0] if isinstance(m.id, tuple) else m.id: m.string for m in catalog
+                  if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
+                  and "fuzzy" not in m.flags}
     found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
              for msg in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)}
     found.discard("")
