@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from complaints_app.domain import processes
@@ -85,3 +86,34 @@ def test_a_failed_retry_opens_a_new_incident(people, register):
     incidents = list(db.session.scalars(select(Incident).where(Incident.complaint_id == complaint.id)
                                         .order_by(Incident.id)))
     assert len(incidents) == 2 and incidents[0].resolved_at is not None and incidents[1].resolved_at is None
+
+
+def test_an_incident_ends_with_its_process_and_cannot_restart_it(people, register, monkeypatch):
+    from complaints_app.domain import services
+    from complaints_app.domain.errors import Conflict
+    from complaints_app.domain.messages import send_message
+    from complaints_app.domain.tasks import retry_incident
+    from complaints_app.models import HumanTask
+
+    def broken(context, call):
+        raise services.ServiceFailed("the letter store is down")
+
+    with monkeypatch.context() as patch:
+        patch.setitem(services.SERVICES, "create_letter", broken)
+        complaint = register(people.staff)
+    incident = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id))
+    assert incident is not None and incident.resolved_at is None
+    send_message(people.staff, complaint, "complaint_withdrawn", "Customer sorted it out with the shop")
+    db.session.commit()
+    db.session.refresh(incident)
+    assert complaint.status == "withdrawn" and incident.resolved_at is not None
+    with pytest.raises(Conflict):
+        retry_incident(people.admin, incident.id)
+    db.session.rollback()
+    incident.resolved_at = None  # even an incident left open by older code: the ended process is not re-run
+    db.session.commit()
+    with pytest.raises(Conflict, match="has ended"):
+        retry_incident(people.admin, incident.id)
+    db.session.rollback()
+    assert db.session.scalars(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
+                                                      HumanTask.state == "open")).all() == []

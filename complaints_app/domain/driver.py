@@ -203,6 +203,8 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
         audit(complaint, "incident_opened", actor, definition_id=definition_id, element_id=incident.element_id,
               element_name=incident.element_name, task_id=incident.task_id,
               data={"kind": incident.kind, "message": incident.message})
+    if result.completed:  # once per complaint
+        _close_incidents(complaint, actor, definition_id, now)
     values = {"state": run.dump(), "serializer_version": runtime().serializer_version,
               "definition_id": instance.definition_id,
               "next_timer_due_at": result.next_timer_due, "is_completed": result.completed,
@@ -214,6 +216,19 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
         raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again"))
     for name, value in values.items():
         setattr(instance, name, value)
+
+
+def _close_incidents(complaint: Complaint, actor: User | None, definition_id: int, now: datetime) -> None:
+    """The process ended (a withdrawal, say) with steps still failed: their incidents are over, not retried."""
+    incidents = list(db.session.scalars(select(Incident).where(Incident.complaint_id == complaint.id,
+                                                               Incident.resolved_at.is_(None))))
+    for incident in incidents:
+        incident.resolved_at = now
+        incident.resolved_by_id = actor.id if actor else None
+        audit(complaint, "incident_closed", actor, definition_id=definition_id, element_id=incident.element_id,
+              element_name=incident.element_name, task_id=incident.task_id,
+              data={"incident": incident.id, "reason": "the process ended"})
+    db.session.flush()
 
 
 # Optimistic lock: the row must still hold the version the move was loaded from.

@@ -217,6 +217,9 @@ def retry_incident(actor: User, incident_id: int) -> Incident:
     complaint = db.session.get(Complaint, incident.complaint_id)
     require_view(actor, complaint)
     instance, run = load(complaint, actor)
+    if instance.is_completed:  # e.g. withdrawn meanwhile: running the failed step would restart the path
+        raise Conflict(_("the process of %(reference)s has ended; there is nothing to retry",
+                         reference=complaint.reference))
     result = run.retry(incident.task_id)
     incident.retries += 1
     incident.resolved_at = utcnow()
