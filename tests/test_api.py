@@ -207,3 +207,19 @@ def test_withdraw_a_complaint_through_the_api(client, auth, people):
     assert "withdrawal_confirmation" in [letter["letter_type"] for letter in done.json["letters"]]
     again = client.post(url, json={"name": "complaint_withdrawn", "reason": "again"}, headers=staff)
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize("text", ["Replaced \ud800 kettle", "Null\x00byte"])
+def test_text_no_database_or_letter_can_hold_is_refused(client, auth, people, text):
+    from complaints_app.domain.forms import clean_form
+
+    staff = auth(people.staff)
+    refused = client.post("/api/v1/complaints", json={**COMPLAINT, "description": text}, headers=staff)
+    assert refused.status_code == 400 and "cannot be stored" in str(refused.json["error"])
+    task_id = create(client, staff)["tasks"][0]["id"]
+    response = client.post(f"/api/v1/tasks/{task_id}/complete",
+                           json={"data": {"fc_resolved": "false", "fc_summary": text}}, headers=staff)
+    assert response.status_code == 400 and "cannot be stored" in str(response.json["error"])
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=staff).json["state"] == "open"
+    with pytest.raises(Exception, match="form has errors"):  # the web form's path: per field
+        clean_form([{"id": "fc_summary", "type": "string"}], {"fc_summary": text})

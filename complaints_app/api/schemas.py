@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from ..domain.forms import storable
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES
 
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
@@ -20,6 +21,23 @@ Currency = Literal[CURRENCIES]  # type: ignore[valid-type]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data):
+        """No text anywhere in a request may hold NUL or a lone surrogate (``forms.storable``)."""
+        def walk(value):
+            if isinstance(value, str) and not storable(value):
+                raise ValueError("text contains a character that cannot be stored (NUL or a lone surrogate)")
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    walk(key)
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+        walk(data)
+        return data
 
 
 class CustomerIn(Strict):

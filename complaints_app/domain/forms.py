@@ -7,6 +7,7 @@ what comes out is plain JSON data for the process: every field of the form is pr
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -61,11 +62,22 @@ def clean_form(form: list[dict], submitted: dict, current: dict | None = None) -
     return cleaned
 
 
+# NUL and lone surrogates: no database column, e-mail or PDF can hold them (PostgreSQL refuses NUL,
+# UTF-8 cannot encode a surrogate), so a value holding one would fail far from where it was typed.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    return UNSTORABLE.search(text) is None
+
+
 def _coerce(field: dict, raw):
     kind = field["type"]
     if kind == "string":
         if not isinstance(raw, str):
             raise ValueError(_("must be text"))
+        if not storable(raw):
+            raise ValueError(_("contains a character that cannot be stored"))
         return raw.strip()
     if kind == "boolean":
         if isinstance(raw, bool):

@@ -58,6 +58,7 @@ from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..mail import outbox_name
+from ..domain.forms import storable
 from ..models import Attachment, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from .inbox import page_number
@@ -90,6 +91,10 @@ class ComplaintForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and not storable(field.data):
+                field.errors = [*field.errors, _("contains a character that cannot be stored")]
+                ok = False
         if not self.customer_email.data and not self.customer_phone.data:
             self.customer_phone.errors.append(_("Give the customer's e-mail or phone."))
             ok = False
