@@ -323,3 +323,20 @@ def test_the_outbox_page_lists_each_written_message_with_its_letter(people, regi
     page = login(people.supervisor).get("/outbox").data.decode()
     row = page.split(outbox_name(letter.message_id))[1].split("</tr>")[0]
     assert f"/letters/{letter.id}" in row
+
+
+def test_a_letter_that_cannot_be_made_is_failed_with_its_reason_not_retried_forever(people, register, monkeypatch):
+    from complaints_app.domain.letters import letters_to_render
+
+    complaint = register(people.staff)
+    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id))
+
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(renderer(), "render", broken)
+    assert render_letter(letter.id) is False
+    db.session.commit()
+    db.session.refresh(letter)
+    assert letter.status == "failed" and "surrogates not allowed" in letter.error
+    assert letter.id not in letters_to_render(older_than_seconds=0)

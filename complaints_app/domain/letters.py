@@ -79,7 +79,11 @@ def render_letter(letter_id: int) -> bool:
     complaint = db.session.get(Complaint, letter.complaint_id)
     try:
         pdf, _html = renderer().render(letter.letter_type, letter.language, letter_context(letter, complaint))
-    except LetterError as err:
+    except Exception as err:  # noqa: BLE001 - rendering is pure: what fails once fails every time
+        # A letter that cannot be made (a missing clause, data no template or font can take) is marked
+        # failed with its reason, for people to see and correct; left a draft, every sweep would retry it.
+        if not isinstance(err, LetterError):
+            err = LetterError(f"{type(err).__name__}: {err}")
         letter.error = str(err)
         letter.status = "failed"
         audit(complaint, "letter_failed", None, data={"letter": letter.id, "error": str(err)})
