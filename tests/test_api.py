@@ -223,3 +223,29 @@ def test_text_no_database_or_letter_can_hold_is_refused(client, auth, people, te
     assert client.get(f"/api/v1/tasks/{task_id}", headers=staff).json["state"] == "open"
     with pytest.raises(Exception, match="form has errors"):  # the web form's path: per field
         clean_form([{"id": "fc_summary", "type": "string"}], {"fc_summary": text})
+
+
+def test_urls_under_the_api_that_match_no_route_answer_in_json(client, auth, people):
+    staff = auth(people.staff)
+    response = client.post("/api/v1/incidents/abc/retry", headers=staff)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    response = client.delete("/api/v1/tasks", headers=staff)
+    assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+@pytest.mark.sqlite
+def test_a_database_that_cannot_take_the_write_is_a_json_503_and_changes_nothing(client, auth, people):
+    from sqlalchemy import text
+
+    staff = auth(people.staff)
+    task_id = create(client, staff)["tasks"][0]["id"]
+    db.session.execute(text("PRAGMA query_only = 1"))  # the next write fails inside the operation
+    try:
+        response = client.post(f"/api/v1/tasks/{task_id}/claim", headers=staff)
+    finally:
+        db.session.execute(text("PRAGMA query_only = 0"))
+    assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "1"
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=staff).json["assignee"] is None

@@ -47,14 +47,30 @@ def _domain_error(err: DomainError):
     return jsonify(body), err.status
 
 
-@bp.errorhandler(404)
+# App-wide, so that a URL under /api/ that matches no route (``/api/v1/incidents/abc/retry``) answers in JSON
+# too; every other path keeps its page.
+@bp.app_errorhandler(404)
 def _not_found(err):
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return err
     return jsonify({"error": {"code": "not_found", "message": "no such resource", "details": {}}}), 404
 
 
-@bp.errorhandler(405)
+@bp.app_errorhandler(405)
 def _bad_method(err):
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return err
     return jsonify({"error": {"code": "method_not_allowed", "message": str(err), "details": {}}}), 405
+
+
+@bp.errorhandler(OperationalError)
+def _database_busy(err):
+    """The database could not take the request now (a lock held too long, a lost connection): nothing was
+    changed, and the client may retry."""
+    db.session.rollback()
+    body = {"error": {"code": "unavailable", "message": "the database is busy or unreachable; nothing was "
+                      "changed, retry in a moment", "details": {}}}
+    return jsonify(body), 503, {"Retry-After": "1"}
 
 
 def _json_body(model: type[BaseModel]):
