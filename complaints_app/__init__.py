@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import event
 
 from .config import Settings
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,
                                 x_host=settings.proxies)
+    app.url_map.converters["int"] = RowId
     app.extensions["complaints.settings"] = settings
     app.extensions["complaints.runtime"] = ProcessRuntime(settings.script_time_budget)
 
@@ -64,6 +66,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_commands(app)
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+class RowId(IntegerConverter):
+    """``<int:...>`` in every route: at most what an integer key column holds, so ``/letters/99999999999``
+    is a 404, not an overflow in the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def csrf_exempt_api(app: Flask) -> None:

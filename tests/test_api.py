@@ -168,6 +168,7 @@ def test_openapi_documents_every_api_route(client, app):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/complaints/%C2%B2", "/api/v1/complaints/99999999999999999999999",
+                                  "/api/v1/complaints/999999999999999999", "/api/v1/complaints/2147483648",
                                   "/api/v1/tasks?limit=-1", "/api/v1/tasks?offset=99999999999999999999999",
                                   "/api/v1/tasks?limit=abc"])
 def test_odd_identifiers_and_paging_are_clear_errors(client, auth, people, path):
@@ -176,7 +177,8 @@ def test_odd_identifiers_and_paging_are_clear_errors(client, auth, people, path)
     assert response.json["error"]["code"] in ("invalid", "not_found")
 
 
-@pytest.mark.parametrize("received_at", ["2026-01-01T10:00:00", "2999-01-01T10:00:00+00:00"])
+@pytest.mark.parametrize("received_at", ["2026-01-01T10:00:00", "2999-01-01T10:00:00+00:00",
+                                         "0001-01-01T00:00:00+14:00", "1850-06-01T10:00:00+00:00"])
 def test_received_at_needs_a_zone_and_a_past(client, auth, people, received_at):
     response = client.post("/api/v1/complaints", json={**COMPLAINT, "received_at": received_at},
                            headers=auth(people.staff))
@@ -227,8 +229,9 @@ def test_text_no_database_or_letter_can_hold_is_refused(client, auth, people, te
 
 def test_urls_under_the_api_that_match_no_route_answer_in_json(client, auth, people):
     staff = auth(people.staff)
-    response = client.post("/api/v1/incidents/abc/retry", headers=staff)
-    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    for path in ("/api/v1/incidents/abc/retry", "/api/v1/incidents/99999999999999999999999/retry"):
+        response = client.post(path, headers=staff)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
     response = client.delete("/api/v1/tasks", headers=staff)
     assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
     page = client.get("/no-such-page")

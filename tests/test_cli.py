@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from complaints_app.extensions import db
@@ -61,6 +62,17 @@ def test_create_user_and_token(app):
     assert token not in stored
     bad = runner.invoke(args=["create-user", "dave", "--role", "wizard", "--password", "long enough pw"])
     assert bad.exit_code == 1 and "unknown roles: wizard" in bad.output
+
+
+@pytest.mark.parametrize("limit, message", [("PLN=-500", "from 0 to"), ("PLN=NaN", "from 0 to"),
+                                            ("PLN=1e20", "from 0 to"), ("ZZZ=5", "unknown currencies: ZZZ"),
+                                            ("PLN=lots", "CURRENCY=AMOUNT")])
+def test_create_user_refuses_limits_the_database_cannot_hold(app, limit, message):
+    result = app.test_cli_runner().invoke(args=["create-user", "erin", "--role", "supervisor", "--password",
+                                                "long enough pw", "--limit", limit])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(User).where(User.username == "erin")) is None
 
 
 def test_simulate_prints_json(app):

@@ -96,6 +96,12 @@ def test_cli_and_api_give_the_same_answer(app, client, people):
     bad = client.get("/api/v1/deadlines?rule=pl-consumer-14d&received=10.12.2026",
                      headers={"Authorization": f"Bearer {token}"})
     assert bad.status_code == 400
+    for rule, received in (("pl-consumer-14d", "9999-12-31"), ("ua-appeal-1m", "9999-12-20")):
+        bad = client.get(f"/api/v1/deadlines?rule={rule}&received={received}",
+                         headers={"Authorization": f"Bearer {token}"})
+        assert bad.status_code == 400 and "between 1900 and 2200" in bad.json["error"]["message"]
+    cli = app.test_cli_runner().invoke(args=["deadline", "--rule", "pl-consumer-14d", "--received", "9999-12-31"])
+    assert cli.exit_code != 0 and "between 1900 and 2200" in cli.output and "Traceback" not in cli.output
     cli = app.test_cli_runner().invoke(args=["deadline", "--rule", "nope", "--received", "2026-12-10"])
     assert cli.exit_code == 1 and "no deadline rule" in cli.output
 

@@ -70,6 +70,8 @@ class ComplaintIn(Strict):
     def _not_future(cls, value):
         if value is not None and value > datetime.now(timezone.utc) + timedelta(minutes=5):
             raise ValueError("a complaint cannot be received in the future")
+        if value is not None and value.year < 1900:
+            raise ValueError("a complaint cannot be received before 1900")
         return value
 
 

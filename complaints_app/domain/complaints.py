@@ -89,8 +89,8 @@ def process_data(complaint: Complaint) -> dict:
 
 def get_complaint(reference_or_id: str | int) -> Complaint:
     text = str(reference_or_id)
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        complaint = db.session.get(Complaint, int(text))
+    if text.isascii() and text.isdigit():
+        complaint = db.session.get(Complaint, int(text)) if int(text) < 2**31 else None
     else:
         complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference_or_id))
     if complaint is None:

@@ -168,11 +168,18 @@ def working_days_before(day: date, count: int, jurisdiction: str) -> date:
     return day
 
 
+YEARS = range(1900, 2201)  # what a receipt date can be: calendars and holidays are counted within these
+
+
 def parse_received(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        received = date.fromisoformat(text)
     except (TypeError, ValueError):
         raise InvalidInput(_("received must be a date as YYYY-MM-DD")) from None
+    if received.year not in YEARS:
+        raise InvalidInput(_("received must be a date between %(first)d and %(last)d",
+                             first=YEARS[0], last=YEARS[-1]))
+    return received
 
 
 def extension_of(rule_id: str | None) -> Rule | None:

@@ -31,13 +31,32 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
         raise InvalidInput(_("the password needs at least 8 characters"))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(_("user %(name)s exists already", name=username))
+    limits = check_limits({c: Decimal(str(a)) for c, a in (limits or {}).items()})
     user = User(username=username, display_name=display_name or username, email=email, team=team,
                 language=language, password_hash=generate_password_hash(password),
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))],
-                limits=[AuthorityLimit(currency=c, max_amount=Decimal(str(a))) for c, a in (limits or {}).items()])
+                limits=[AuthorityLimit(currency=c, max_amount=a) for c, a in limits.items()])
     db.session.add(user)
     db.session.flush()
     return user
+
+
+MAX_LIMIT = Decimal("999999999999.99")  # what the limit column (14 digits, 2 after the point) holds
+
+
+def check_limits(limits: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Authority limits as the database keeps them: known currencies, amounts from 0 up to ``MAX_LIMIT``."""
+    from ..models.complaints import CURRENCIES
+
+    unknown = sorted(set(limits) - set(CURRENCIES))
+    if unknown:
+        raise InvalidInput(_("unknown currencies: %(unknown)s; currencies are %(known)s",
+                             unknown=", ".join(unknown), known=", ".join(CURRENCIES)))
+    for currency, amount in limits.items():
+        if not amount.is_finite() or not 0 <= amount <= MAX_LIMIT:
+            raise InvalidInput(_("the limit for %(currency)s must be an amount from 0 to %(max)s",
+                                 currency=currency, max=MAX_LIMIT))
+    return {currency: amount.quantize(Decimal("0.01")) for currency, amount in limits.items()}
 
 
 def get_user(username: str) -> User:
@@ -132,8 +151,7 @@ def update_user(actor: User, user: User, *, roles: list[str], team: str | None, 
         raise InvalidInput(_("unknown roles: %(unknown)s", unknown=", ".join(unknown)))
     if user.id == actor.id and ("admin" not in roles or not active):
         raise Conflict(_("you cannot remove your own administrator role or deactivate yourself"))
-    if any(amount < 0 for amount in limits.values()):
-        raise InvalidInput(_("authority limits cannot be negative"))
+    limits = check_limits(limits)
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     user.team = team or None
     user.language = language

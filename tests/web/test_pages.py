@@ -249,3 +249,9 @@ def test_staff_record_a_withdrawal_from_the_complaint_page(login, people, regist
     assert complaint.status == "withdrawn"
     assert "Customer changed their mind" in done  # in the history
     assert "This ends every open task" not in done
+
+
+def test_ids_beyond_any_row_are_404_pages(login, people):
+    client = login(people.admin)
+    for path in ("/letters/99999999999999999999", "/attachments/2147483648", "/letters/2147483647"):
+        assert client.get(path).status_code == 404, path
