@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Complaint, Letter
+from ..models import Complaint, Letter, WorkflowInstance
 from ..models.base import utcnow
 from .deadlines import RULES, ZONES, working_days_before
 from .driver import audit, settings
@@ -75,6 +75,10 @@ def due_clocks(now: datetime | None = None, limit: int = 500) -> list[int]:
 def tick(complaint_id: int, now: datetime | None = None) -> str | None:
     """Warn or record the breach if it is time (idempotent). Returns what happened."""
     now = now or utcnow()
+    # Moves lock the process row first and write the complaint after; the tick takes its locks in the same
+    # order (PostgreSQL), or a tick and a task completion at the same moment could deadlock.
+    db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.complaint_id == complaint_id)
+                       .with_for_update())
     complaint = db.session.get(Complaint, complaint_id, with_for_update=True)
     if complaint is None or complaint.clock_next_at is None or complaint.clock_next_at > now:
         return None
