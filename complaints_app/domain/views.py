@@ -76,7 +76,10 @@ def diagram_position(complaint: Complaint) -> dict:
 
 
 def task_form_data(task: HumanTask) -> dict:
-    """What the form of an open task starts with: values already in the process, and ``prefill`` ones."""
+    """What the form of an open task starts with: the value a field's ``prefill`` property names, else its
+    default. A value the process already holds under the field's own id is not offered: it is an earlier
+    round's answer (an appeal's investigation would start from the decision appealed against) or a start
+    value (``compensation_approved`` is false until someone approves), never this person's decision."""
     complaint = db.session.get(Complaint, task.complaint_id)
     _, run = load(complaint, None, lock=False)
     data = run.task_data(task.id)
@@ -85,8 +88,6 @@ def task_form_data(task: HumanTask) -> dict:
         prefill = (field.get("properties") or {}).get("prefill")
         if prefill and data.get(prefill) is not None:
             values[field["id"]] = data[prefill]
-        elif data.get(field["id"]) is not None:
-            values[field["id"]] = data[field["id"]]
         elif field.get("default") not in (None, ""):
             values[field["id"]] = field["default"]
     return values

@@ -58,3 +58,28 @@ def test_the_customer_search_takes_its_text_literally(app, anna):
     assert [c.name for c in find_customers("_nna")] == []
     assert [c.name for c in find_customers("nna Now")] == ["Anna Nowak"]
     assert [c.name for c in find_customers("600 100")] == ["Anna Nowak"]
+
+
+def test_decision_forms_start_blank_not_with_an_earlier_or_start_value(login, people, register, open_task,
+                                                                        complete):
+    import re
+
+    from tests.test_paths import escalate
+
+    complaint = register(people.staff, claimed_amount=Decimal("400.00"))
+    escalate(people, complaint, open_task, complete)
+    complete(people.investigator, open_task(complaint, "Investigate"), root_cause="product_defect",
+             decision="rejected", decision_reasons="Not covered by the warranty")
+    complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="appeal",
+             reply_channel="email", appeal_reason="The photos show the defect")
+    page = login(people.investigator).get(f"/tasks/{open_task(complaint, 'Investigate').id}").data.decode()
+    assert "Not covered by the warranty" not in page  # the appealed decision is not offered again
+    assert not re.search(r'<option value="rejected"\s+selected', page)
+    complaint2 = register(people.staff, claimed_amount=Decimal("400.00"))
+    escalate(people, complaint2, open_task, complete)
+    complete(people.investigator, open_task(complaint2, "Investigate"), root_cause="product_defect",
+             decision="upheld", decision_reasons="Defective batch")
+    complete(people.investigator, open_task(complaint2, "Adjust compensation"), compensation_amount="380.50",
+             compensation_note="")
+    page = login(people.supervisor).get(f"/tasks/{open_task(complaint2, 'Approve compensation').id}").data.decode()
+    assert 'name="compensation_approved"' in page and "checked" not in page  # neither Yes nor No chosen
