@@ -61,6 +61,17 @@ class Upload:
     data: bytes
 
 
+# The endings a kept file may have for the type its bytes show; any other ending gets the first one added,
+# so a text file sent as ``run.bat`` or ``invoice.exe`` is downloaded as ``run.bat.txt``, never run.
+EXTENSIONS = {"application/pdf": (".pdf",), "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg"),
+              "text/plain": (".txt", ".csv", ".log", ".md")}
+
+
+def _named_for(name: str, content_type: str) -> str:
+    endings = EXTENSIONS[content_type]
+    return name if name.lower().endswith(endings) else f"{name[:195]}{endings[0]}"
+
+
 def read_upload(filename: str, stream: BinaryIO) -> Upload:
     """Read and check a file: at most 10 MB, PDF, PNG, JPEG or text, judged by its bytes (not its name)."""
     name = _clean_name(filename)
@@ -69,7 +80,8 @@ def read_upload(filename: str, stream: BinaryIO) -> Upload:
         raise InvalidInput(_("“%(name)s” is larger than %(size)s MB", name=name, size=MAX_BYTES // 1024 // 1024))
     if not data:
         raise InvalidInput(_("“%(name)s” is empty", name=name))
-    return Upload(name, _sniff(data[:16], data), data)
+    content_type = _sniff(data[:16], data)
+    return Upload(_named_for(name, content_type), content_type, data)
 
 
 def add_attachment(actor: User, complaint: Complaint, upload: Upload) -> Attachment:

@@ -87,3 +87,14 @@ def test_another_teams_staff_cannot_download(login, people, register, make_user)
     response = login(outsider).get(f"/attachments/{attachment.id}")
     response.close()
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("sent, kept", [("run.bat", "run.bat.txt"), ("invoice.exe", "invoice.exe.txt"),
+                                        ("notes.TXT", "notes.TXT"), ("scan", "scan.txt"), ("data.csv", "data.csv")])
+def test_a_file_keeps_an_ending_that_matches_its_content(sent, kept):
+    import io
+
+    from complaints_app.domain.attachments import read_upload
+
+    assert read_upload(sent, io.BytesIO(b"echo hello\r\n")).filename == kept
+    assert read_upload("photo.exe", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 20)).filename == "photo.exe.png"
