@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from .config import Settings
 from .extensions import db, login_manager, migrate
+from .models.base import MAX_ROW_ID
 from .workflow import ProcessRuntime
 
 __all__ = ["create_app"]
@@ -73,7 +74,7 @@ class RowId(IntegerConverter):
     is a 404, not an overflow in the database driver."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ROW_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

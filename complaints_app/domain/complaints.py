@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Complaint, Customer, ReferenceCounter, User
-from ..models.base import utcnow
+from ..models.base import MAX_ROW_ID, utcnow
 from .access import require_role
 from .driver import audit, settings, start_workflow
 from .errors import NotFound
@@ -90,7 +90,7 @@ def process_data(complaint: Complaint) -> dict:
 def get_complaint(reference_or_id: str | int) -> Complaint:
     text = str(reference_or_id)
     if text.isascii() and text.isdigit():
-        complaint = db.session.get(Complaint, int(text)) if int(text) < 2**31 else None
+        complaint = db.session.get(Complaint, int(text)) if int(text) <= MAX_ROW_ID else None
     else:
         complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference_or_id))
     if complaint is None:

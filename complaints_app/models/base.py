@@ -33,6 +33,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+MAX_ROW_ID = 2**31 - 1  # the largest integer key a row can have (a 4-byte column on PostgreSQL)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

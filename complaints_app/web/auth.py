@@ -16,6 +16,7 @@ from ..domain.errors import InvalidInput
 from ..domain.users import authenticate, change_password
 from ..extensions import db, limiter, login_manager
 from ..models import User
+from ..models.base import MAX_ROW_ID
 
 bp = Blueprint("auth", __name__)
 
@@ -24,7 +25,8 @@ bp = Blueprint("auth", __name__)
 def _load_user(session_id: str):
     # ``User.get_id``: "<id>.<session version>"; a session of an older version has ended.
     user_id, _dot, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()) \
+            or int(user_id) > MAX_ROW_ID:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
