@@ -18,6 +18,7 @@ from complaints_app.domain.extensions import extend_deadline
 from complaints_app.extensions import db
 from complaints_app.mail import outbox_name
 from complaints_app.models import AuditEvent, HumanTask, Letter, Notification
+from complaints_app.tasks.jobs import deliver_notification
 
 from .test_paths import escalate, letters
 
@@ -201,9 +202,9 @@ def test_notifications_are_emailed_once_in_the_readers_language(app, people, reg
     complaint = register_at(register, people.staff)
     tick(complaint, complaint.clock_next_at)
     note = notes_for(reader, "statutory_near")[-1]
-    assert notify.mail_notification(note.id)
+    assert deliver_notification(note.id)
     db.session.commit()
-    assert not notify.mail_notification(note.id)
+    assert not deliver_notification(note.id)
     outbox = Path(app.extensions["complaints.settings"].outbox_path)
     mail = message_from_bytes((outbox / outbox_name(f"<notification-{note.id}@example.com>")).read_bytes(),
                               policy=policy.default)

@@ -140,6 +140,11 @@ class LetterOut(BaseModel):
     language: str
     status: str
     created_at: datetime
+    sent_at: datetime | None = None
+    # Of a rendered letter: review (waits for a person), queued, retrying, stopped (failed too often),
+    # no_address (the customer has no e-mail address); None otherwise.
+    delivery_state: str | None = None
+    delivery_error: str | None = None
 
 
 class CompensationOut(BaseModel):

@@ -15,13 +15,18 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..letters import LetterError, LetterRenderer
-from ..mail import DeliveryFailed, deliver
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
 from .access import require_role, require_view
 from .dispatch import after_commit
 from .driver import audit
 from .errors import Conflict, InvalidInput, NotFound
+from .notify import notify_people
+from .outgoing import Outgoing, lease_end, next_attempt
+
+NO_ADDRESS = "no-address"  # delivery_error of a letter to a customer without an e-mail address
+RETRY_FIRST, RETRY_LONGEST = timedelta(minutes=2), timedelta(hours=4)
+GIVE_UP_AFTER = 10  # failures in a row: about 13 hours of trying
 
 
 def renderer() -> LetterRenderer:
@@ -158,39 +163,65 @@ def _message(letter: Letter, complaint: Complaint, pdf: bytes) -> EmailMessage:
     return message
 
 
-def send_letter(letter_id: int) -> bool:
-    """E-mail a rendered letter with its PDF; at least once, always under the same Message-ID."""
-    letter = db.session.scalar(select(Letter).where(Letter.id == letter_id).with_for_update()
-                               .execution_options(populate_existing=True))
-    if letter is None or letter.status != "rendered" or (letter.needs_review and letter.reviewed_at is None):
-        return False
+def _locked(letter_id: int) -> Letter | None:
+    return db.session.scalar(select(Letter).where(Letter.id == letter_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def claim_letter(letter_id: int) -> Outgoing | None:
+    """Claim a rendered letter whose delivery is due, with its PDF attached (see ``outgoing``); None when
+    there is nothing to send: sent already, waiting for review, not due, or held by another worker."""
+    letter = _locked(letter_id)
+    if letter is None or letter.status != "rendered" or letter.waits_for_review:
+        return None
+    if letter.next_attempt_at is None or letter.next_attempt_at > utcnow():
+        return None
     complaint = db.session.get(Complaint, letter.complaint_id)
-    settings = current_app.extensions["complaints.settings"]
     if not complaint.customer.email:
-        letter.delivery_error = "the customer has no e-mail address: print and post the PDF"
+        letter.delivery_error = NO_ADDRESS
         letter.next_attempt_at = None
         db.session.flush()
-        return False
+        return None
     pdf = (_store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf").read_bytes()
     message = _message(letter, complaint, pdf)
     letter.message_id = message["Message-ID"]
     letter.delivery_attempts += 1
-    try:
-        where = deliver(message, settings.mail_url, Path(settings.outbox_path))
-    except DeliveryFailed as err:
-        letter.delivery_error = str(err)
-        letter.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** letter.delivery_attempts, 240))
-        audit(complaint, "letter_delivery_failed", None, data={"letter": letter.id, "error": str(err)})
-        db.session.flush()
-        raise
-    letter.status = "sent"
-    letter.sent_at = utcnow()
-    letter.next_attempt_at = None
-    letter.delivery_error = None
-    audit(complaint, "letter_sent", None, data={"letter": letter.id, "message_id": letter.message_id,
-                                                "to": complaint.customer.email, "via": where})
+    letter.next_attempt_at = lease_end()
     db.session.flush()
-    return True
+    return Outgoing("letter", letter.id, letter.delivery_attempts, message)
+
+
+def record_letter(outgoing: Outgoing, where: str | None = None, error: str | None = None) -> bool:
+    """Record how a claimed hand-over went: sent, or the error and the next attempt (or, after
+    ``GIVE_UP_AFTER`` failures in a row, none: the people on the complaint are told to post it)."""
+    letter = _locked(outgoing.row_id)
+    if letter is None or letter.status != "rendered" or letter.delivery_attempts != outgoing.attempt:
+        return False  # the claim ran out and a later attempt took over: that one records
+    complaint = db.session.get(Complaint, letter.complaint_id)
+    if error is None:
+        letter.status = "sent"
+        letter.sent_at = utcnow()
+        letter.next_attempt_at = None
+        letter.delivery_error = None
+        letter.failed_attempts = 0
+        audit(complaint, "letter_sent", None, data={"letter": letter.id, "message_id": letter.message_id,
+                                                    "to": complaint.customer.email, "via": where})
+        db.session.flush()
+        return True
+    letter.failed_attempts += 1
+    letter.delivery_error = error[:2000]
+    facts = {"letter": letter.id, "error": letter.delivery_error, "failures": letter.failed_attempts}
+    if letter.failed_attempts >= GIVE_UP_AFTER:
+        letter.next_attempt_at = None
+        audit(complaint, "letter_delivery_abandoned", None, data=facts)
+        notify_people(complaint, "letter_undelivered", {
+            "reference": complaint.reference, "letter": letter.letter_type.replace("_", " "),
+            "failures": letter.failed_attempts, "error": letter.delivery_error[:200]})
+    else:
+        letter.next_attempt_at = next_attempt(letter.failed_attempts, RETRY_FIRST, RETRY_LONGEST)
+        audit(complaint, "letter_delivery_failed", None, data=facts)
+    db.session.flush()
+    return False
 
 
 def letters_to_send(limit: int = 200) -> list[int]:
@@ -201,13 +232,18 @@ def letters_to_send(limit: int = 200) -> list[int]:
 
 
 def resend_letter(actor: User, letter_id: int) -> Letter:
-    """Send a sent letter again (same Message-ID, so the copy is recognisable)."""
+    """Send a sent letter again (same Message-ID, so the copy is recognisable), or try once more a letter
+    whose delivery stopped (failed too often, or the customer had no e-mail address then)."""
     letter, complaint = _visible_letter(actor, letter_id)
-    if letter.status != "sent":
-        raise Conflict(_("only a sent letter can be sent again"))
-    letter.status = "rendered"
+    if letter.status == "sent":
+        letter.status = "rendered"
+        audit(complaint, "letter_resend_requested", actor, data={"letter": letter.id})
+    elif letter.status == "rendered" and letter.next_attempt_at is None and not letter.waits_for_review:
+        audit(complaint, "letter_retry_requested", actor, data={"letter": letter.id, "error": letter.delivery_error})
+    else:
+        raise Conflict(_("only a sent letter, or one whose delivery stopped, can be sent again"))
+    letter.failed_attempts = 0
     letter.next_attempt_at = utcnow()
-    audit(complaint, "letter_resend_requested", actor, data={"letter": letter.id})
     after_commit("send_letter", letter.id)
     db.session.flush()
     return letter

@@ -3,23 +3,25 @@ by the sweep). Each notification keeps its facts, and the sentence is written in
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
-from ..mail import deliver
 from ..models import Complaint, HumanTask, Notification, User, UserRole
 from ..models.base import utcnow
 from .dispatch import after_commit
 from .driver import settings
 from .errors import NotFound
+from .outgoing import Outgoing, lease_end, next_attempt
 
 SUPERVISING = ("supervisor", "manager")
+# A notification also stays in the inbox: its e-mail is tried for about an hour, then left.
+RETRY_FIRST, RETRY_LONGEST, GIVE_UP_AFTER = timedelta(minutes=1), timedelta(minutes=30), 6
 
 
 def supervisors_of(team: str | None) -> list[User]:
@@ -68,6 +70,11 @@ def sentence(note: Notification) -> str:
         if d.get("deemed_accepted"):
             text += " " + _("By law the complaint is now deemed accepted.")
         return text
+    if note.kind == "letter_undelivered":
+        return _("%(reference)s: the letter “%(letter)s” could not be e-mailed (%(failures)s attempts; last error: "
+                 "%(error)s). Print and post it, or send it again from the complaint.",
+                 reference=d.get("reference", ""), letter=d.get("letter", ""), failures=d.get("failures", ""),
+                 error=d.get("error", ""))
     return note.kind
 
 
@@ -92,16 +99,17 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def mail_notification(notification_id: int) -> bool:
-    """E-mail one notification to its reader, in their language (once: a second call does nothing)."""
-    note = db.session.get(Notification, notification_id, with_for_update=True)
-    if note is None or note.emailed_at is not None:
-        return False
+def claim_notification(notification_id: int) -> Outgoing | None:
+    """Claim a notification whose e-mail is due, written in its reader's language (see ``outgoing``);
+    None when there is nothing to send: sent, read in the app meanwhile, no address, or not due."""
+    note = db.session.get(Notification, notification_id, with_for_update=True, populate_existing=True)
+    if note is None or note.mail_due_at is None or note.mail_due_at > utcnow():
+        return None
     user = db.session.get(User, note.user_id)
-    note.emailed_at = utcnow()
-    if not user.email:
+    if not user.email or note.read_at is not None or not user.is_active_user:
+        note.mail_due_at = None
         db.session.flush()
-        return False
+        return None
     config = settings()
     with force_locale(user.language or "en"):
         text = sentence(note)
@@ -113,12 +121,29 @@ def mail_notification(notification_id: int) -> bool:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = f"<notification-{note.id}@{config.mail_from.split('@')[-1]}>"
     message.set_content(text + "\n")
-    deliver(message, config.mail_url, Path(config.outbox_path))
+    note.mail_attempts += 1
+    note.mail_due_at = lease_end()
     db.session.flush()
-    return True
+    return Outgoing("notification", note.id, note.mail_attempts, message)
+
+
+def record_notification(outgoing: Outgoing, where: str | None = None, error: str | None = None) -> bool:
+    """Sent; or the error and the next attempt, none after ``GIVE_UP_AFTER`` (the inbox still shows it)."""
+    note = db.session.get(Notification, outgoing.row_id, with_for_update=True, populate_existing=True)
+    if note is None or note.emailed_at is not None or note.mail_attempts != outgoing.attempt:
+        return False
+    if error is None:
+        note.emailed_at = utcnow()
+        note.mail_due_at = None
+        note.mail_error = None
+    else:
+        note.mail_error = error[:2000]
+        note.mail_due_at = (None if note.mail_attempts >= GIVE_UP_AFTER
+                            else next_attempt(note.mail_attempts, RETRY_FIRST, RETRY_LONGEST))
+    db.session.flush()
+    return error is None
 
 
 def notifications_to_mail(limit: int = 200) -> list[int]:
-    return list(db.session.scalars(select(Notification.id).where(Notification.emailed_at.is_(None))
-                                   .order_by(Notification.id).limit(limit)))
-
+    return list(db.session.scalars(select(Notification.id).where(Notification.mail_due_at <= utcnow())
+                                   .order_by(Notification.mail_due_at).limit(limit)))

@@ -70,6 +70,9 @@ class Letter(Base):
     delivery_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # Failed hand-overs since the last success or request to send: the next pause grows with it, and at
+    # the limit the letter stops (next_attempt_at None) for a person to post it or send it again.
+    failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # Version 1 comes from the diagram's step; a correction of a sent letter is the next version.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
@@ -77,3 +80,19 @@ class Letter(Base):
     needs_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
+
+    @property
+    def waits_for_review(self) -> bool:
+        return self.needs_review and self.reviewed_at is None
+
+    @property
+    def delivery_state(self) -> str | None:
+        """Where a rendered letter's delivery stands: "review", "queued", "retrying", "stopped",
+        "no_address" (None for drafts, sent and failed letters)."""
+        if self.status != "rendered":
+            return None
+        if self.waits_for_review:
+            return "review"
+        if self.next_attempt_at is not None:
+            return "retrying" if self.failed_attempts else "queued"
+        return "no_address" if self.delivery_error == "no-address" else "stopped"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from celery import shared_task
 from flask import current_app
@@ -11,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ..domain import clock, letters, notify, reminders
-from ..mail import DeliveryFailed
+from ..mail import DeliveryFailed, deliver
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
 from ..extensions import db
@@ -20,13 +21,10 @@ from ..models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-def _committed(operation, argument, keep_on=()):
-    """Run an operation and commit; roll back on failure, except for ``keep_on`` errors (recorded, then raised)."""
+def _committed(operation, argument):
+    """Run an operation and commit; roll back on failure."""
     try:
         result = operation(argument)
-    except keep_on:
-        db.session.commit()
-        raise
     except Exception:
         db.session.rollback()
         raise
@@ -48,11 +46,34 @@ def render_letter(letter_id: int) -> bool:
     return _committed(letters.render_letter, letter_id)
 
 
-@shared_task(name="complaints.send_letter", autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=True,
-             retry_backoff_max=600, max_retries=8)
+def hand_over(claim, record, row_id: int) -> bool:
+    """Claim a message and commit, hand it to the mail server with no transaction open, record the result
+    and commit (see ``domain.outgoing``). A failure is recorded with its next attempt, which the sweep
+    picks up when due, so it is not raised."""
+    outgoing = _committed(claim, row_id)
+    if outgoing is None:
+        return False
+    config = current_app.extensions["complaints.settings"]
+    try:
+        where = deliver(outgoing.message, config.mail_url, Path(config.outbox_path))
+    except DeliveryFailed as err:
+        log.warning("%s %s not delivered (attempt %s): %s", outgoing.kind, row_id, outgoing.attempt, err)
+        return _committed(lambda o: record(o, error=str(err)), outgoing)
+    return _committed(lambda o: record(o, where=where), outgoing)
+
+
+def deliver_letter(letter_id: int) -> bool:
+    return hand_over(letters.claim_letter, letters.record_letter, letter_id)
+
+
+def deliver_notification(notification_id: int) -> bool:
+    return hand_over(notify.claim_notification, notify.record_notification, notification_id)
+
+
+@shared_task(name="complaints.send_letter", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def send_letter(letter_id: int) -> bool:
-    """E-mail one rendered letter; a failed attempt is kept on the letter and retried with backoff."""
-    return _committed(letters.send_letter, letter_id, keep_on=(DeliveryFailed,))
+    """E-mail one rendered letter whose delivery is due (a failed attempt waits on the letter for the next)."""
+    return deliver_letter(letter_id)
 
 
 @shared_task(name="complaints.tick_clock", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
@@ -68,11 +89,11 @@ def remind(task_id: str) -> bool:
     return _committed(reminders.remind, task_id)
 
 
-@shared_task(name="complaints.mail_notification", autoretry_for=(DeliveryFailed, OperationalError),
-             retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task(name="complaints.mail_notification", autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
 def mail_notification(notification_id: int) -> bool:
-    """E-mail one notification (once)."""
-    return _committed(notify.mail_notification, notification_id)
+    """E-mail one notification whose e-mail is due (once it is sent, never again)."""
+    return deliver_notification(notification_id)
 
 
 JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter,
