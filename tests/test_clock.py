@@ -84,20 +84,27 @@ def test_near_the_deadline_a_holding_letter_goes_out_and_supervisors_are_told(pe
 
 
 def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_supervisor_must_honour_it(
-        people, register, complete):
+        people, register, complete, login):
     complaint = register_at(register, people.staff)
     tick(complaint, datetime(2026, 11, 10, 9, 1, tzinfo=WARSAW))
     assert tick(complaint, datetime(2026, 11, 17, 0, 0, 1, tzinfo=WARSAW)) == "statutory_breached"
     assert complaint.statutory_breached_at is not None and complaint.clock_next_at is None
-    # The first-contact SLA (48 h) fired on the way, as the timer sweep would have: the work goes on.
-    assert open_names(complaint) == ["Approve escalation", "Honour the deemed acceptance"]
+    # The law has decided for the customer: the ordinary path (here the escalation the first-contact SLA
+    # started) ends, so nobody can still reject the claim; a supervisor must honour it.
+    assert open_names(complaint) == ["Honour the deemed acceptance"]
     honour = db.session.scalar(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
                                                        HumanTask.element_id == "Task_HonourDeemedAcceptance"))
     assert honour.role == "supervisor"
     assert "deemed accepted" in notify.sentence(notes_for(people.supervisor, "statutory_breached")[-1])
     complete(people.supervisor, honour, deemed_remedy="Refund of 120 PLN")
-    assert open_names(complaint) == ["Approve escalation"]
+    db.session.refresh(complaint)
+    assert open_names(complaint) == [] and complaint.status == "closed"
+    final = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                    Letter.letter_type == "final_response")).one()
+    assert final.context["decision"] == "upheld" and final.context["remedy"] == "Refund of 120 PLN"
     assert tick(complaint, datetime(2026, 11, 20, tzinfo=WARSAW)) is None
+    page = login(people.supervisor).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "“Deemed accepted” (pl-consumer-14d, due 2026-11-16)" in page and "Claim honoured, closed" in page
 
 
 def test_a_breach_without_deemed_acceptance_only_records_it(people, register):

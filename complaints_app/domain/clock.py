@@ -4,8 +4,10 @@ moved by extensions) and tells the diagram through messages it may catch:
 
 - ``statutory_deadline_near`` {rule, due, working_days_left, holding_letter_sent}: the shipped diagram
   sends a holding letter unless one went out already (with an extension, say);
-- ``statutory_deadline_breached`` {rule, due, deemed_accepted}: the shipped diagram records a deemed
-  acceptance (``pl-consumer-14d``) and gives a supervisor the task to honour it.
+- ``statutory_deadline_breached`` {rule, due, deemed_accepted}: the shipped diagram records the breach;
+- ``statutory_deemed_accepted`` {rule, due}, right after it, when the rule deems an unanswered claim
+  accepted (``pl-consumer-14d``): the shipped diagram ends the ordinary path (interrupting), gives a
+  supervisor the task to honour the claim, sends the final response and closes.
 
 Whatever the diagram catches, supervisors (and the holders of open tasks) are notified. The clock stops
 once the complaint has its answer: any status other than open or escalated.
@@ -108,6 +110,8 @@ def tick(complaint_id: int, now: datetime | None = None) -> str | None:
         audit(complaint, happened, None, data=payload)
         db.session.flush()
         deliver_if_caught(complaint, name, payload)
+        if happened == "statutory_breached" and rule.deemed_accepted:
+            deliver_if_caught(complaint, "statutory_deemed_accepted", {"rule": rule.id, "due": due})
         notify_people(complaint, happened, {"reference": complaint.reference, **payload})
     arm(complaint)
     db.session.flush()
