@@ -143,3 +143,43 @@ def test_the_shipped_diagram_is_clean(app):
 
     files = processes.read_files([Path(__file__).resolve().parent.parent / "bpmn"])
     assert lint_files(files) == []
+
+
+def form_process(fields: str) -> dict[str, bytes]:
+    text = script_process("x = 1").decode().replace(
+        '<camunda:formField id="again" label="Again?" type="boolean"/>', fields)
+    return {"f.bpmn": text.encode()}
+
+
+def field(kind: str, *constraints: tuple[str, str | None], extra: str = "") -> str:
+    rules = "".join(f'<camunda:constraint name="{n}"' + (f' config="{c}"' if c is not None else "") + "/>"
+                    for n, c in constraints)
+    return (f'<camunda:formField id="f" label="F" type="{kind}">{extra}'
+            f'<camunda:validation>{rules}</camunda:validation></camunda:formField>')
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (field("long", ("max", "ten")), "max must be a whole number, not 'ten'"),
+    (field("long", ("min", "1.5")), "min must be a whole number, not '1.5'"),
+    (field("decimal", ("min", "NaN")), "min must be a number, not 'NaN'"),
+    (field("date", ("max", "2026-13-01")), "max must be a date as YYYY-MM-DD, not '2026-13-01'"),
+    (field("decimal", ("min", "100"), ("max", "10")), "min is greater than max"),
+    (field("string", ("maxlength", "2k")), "maxlength must be a whole number of characters, not '2k'"),
+    (field("string", ("minlength", "10"), ("maxlength", "5")), "minlength is greater than maxlength"),
+    (field("long", ("maxlength", "5")), "maxlength applies to string fields only"),
+    (field("boolean", ("max", "1")), "max applies to long, decimal or date fields only"),
+    (field("enum"), "is an enum without values"),
+    (field("enum", extra='<camunda:value id="a" name="A"/><camunda:value id="a" name="B"/>'), "lists a value twice"),
+    (field("string") + field("long"), "form field 'f' appears twice"),
+])
+def test_form_constraints_that_could_never_be_checked_are_refused_at_deploy(app, fields, expected):
+    found = about(problems_of(form_process(fields)), "check")
+    assert any(expected in p["message"] for p in found), found
+
+
+def test_sound_form_constraints_deploy(app):
+    fields = (field("long", ("min", "0"), ("max", "10")).replace('id="f"', 'id="n"')
+              + field("decimal", ("min", "0.01"), ("max", "999.99")).replace('id="f"', 'id="d"')
+              + field("date", ("min", "2026-01-01")).replace('id="f"', 'id="w"')
+              + field("string", ("required", None), ("minlength", "2"), ("maxlength", "20")).replace('id="f"', 'id="s"'))
+    assert processes.validate(form_process(fields))

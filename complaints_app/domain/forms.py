@@ -138,16 +138,78 @@ def _check(field: dict, rules: dict, value) -> None:
 
 
 def check_form_definition(element_id: str, form: list[dict]) -> list[dict]:
-    """Problems with a form as drawn (unknown types or constraints), for validation at deploy."""
+    """Problems with a form as drawn (unknown types or constraints, constraint values that cannot be
+    used), for validation at deploy: a form that would only fail when someone fills it in."""
     problems = []
+
+    def problem(message: str) -> None:
+        problems.append({"element_id": element_id, "message": message})
+
+    seen = set()
     for field in form:
-        if not field.get("id") or field["id"].startswith("_"):
-            problems.append({"element_id": element_id, "message": f"form field id '{field.get('id')}' is not allowed"})
-        if field.get("type") not in FIELD_TYPES:
-            problems.append({"element_id": element_id,
-                             "message": f"field '{field.get('id')}' has type '{field.get('type')}'; use one of {', '.join(FIELD_TYPES)}"})
-        for name in field.get("validation") or {}:
-            if name not in CONSTRAINTS:
-                problems.append({"element_id": element_id,
-                                 "message": f"field '{field.get('id')}' has unknown constraint '{name}'"})
+        name = field.get("id")
+        if not name or name.startswith("_"):
+            problem(f"form field id '{name}' is not allowed")
+        elif name in seen:
+            problem(f"form field '{name}' appears twice")
+        seen.add(name)
+        kind = field.get("type")
+        if kind not in FIELD_TYPES:
+            problem(f"field '{name}' has type '{kind}'; use one of {', '.join(FIELD_TYPES)}")
+        if kind == "enum":
+            options = [o.get("id") for o in field.get("options") or []]
+            if not options:
+                problem(f"field '{name}' is an enum without values")
+            elif len(set(options)) != len(options):
+                problem(f"field '{name}' lists a value twice")
+        rules = field.get("validation") or {}
+        for constraint in rules:
+            if constraint not in CONSTRAINTS:
+                problem(f"field '{name}' has unknown constraint '{constraint}'")
+        for message in _constraint_problems(kind, rules):
+            problem(f"field '{name}': {message}")
     return problems
+
+
+def _constraint_problems(kind: str | None, rules: dict) -> list[str]:
+    found = []
+    lengths = {}
+    for constraint in ("minlength", "maxlength"):
+        if constraint not in rules:
+            continue
+        raw = str(rules[constraint] or "").strip()
+        if kind != "string":
+            found.append(f"{constraint} applies to string fields only")
+        elif not (raw.isascii() and raw.isdigit()):
+            found.append(f"{constraint} must be a whole number of characters, not '{raw}'")
+        else:
+            lengths[constraint] = int(raw)
+    if lengths.get("minlength", 0) > lengths.get("maxlength", float("inf")):
+        found.append("minlength is greater than maxlength")
+    bounds = {}
+    for constraint in ("min", "max"):
+        if rules.get(constraint) in (None, ""):
+            continue
+        raw = str(rules[constraint]).strip()
+        if kind not in ("long", "decimal", "date"):
+            found.append(f"{constraint} applies to long, decimal or date fields only")
+            continue
+        try:
+            bounds[constraint] = (date.fromisoformat(raw) if kind == "date" else
+                                  _bound_number(raw, whole=kind == "long"))
+        except ValueError:
+            expected = {"date": "a date as YYYY-MM-DD", "long": "a whole number", "decimal": "a number"}[kind]
+            found.append(f"{constraint} must be {expected}, not '{raw}'")
+    if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+        found.append("min is greater than max")
+    return found
+
+
+def _bound_number(raw: str, whole: bool) -> Decimal:
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(raw) from None
+    if not number.is_finite() or (whole and number != number.to_integral_value()):
+        raise ValueError(raw)
+    return number
