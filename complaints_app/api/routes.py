@@ -115,7 +115,7 @@ def task_out(task: HumanTask, reference: str | None = None, names: dict | None =
     return TaskOut(
         id=task.id, complaint=reference or task_complaint_ref(task), name=task.name, element_id=task.element_id,
         lane=task.lane, role=task.role, state=task.state, assignee=names.get(task.assignee_id),
-        created_at=task.created_at, due_at=task.due_at, form=task.form,
+        created_at=task.created_at, due_at=task.due_at, form=task.form, context=task.context or {},
     ).model_dump(mode="json")
 
 

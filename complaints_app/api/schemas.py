@@ -113,6 +113,8 @@ class TaskOut(BaseModel):
     created_at: datetime
     due_at: datetime | None
     form: list[FormField]
+    # The process data the task opened with that its diagram shows (property ``show``) or checks.
+    context: dict[str, Any] = {}
 
 
 class EventOut(BaseModel):

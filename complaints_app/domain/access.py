@@ -50,9 +50,9 @@ def require_view(actor: User, complaint: Complaint) -> None:
 def may_work(actor: User, task: HumanTask) -> str | None:
     """Why ``actor`` may not work ``task`` (None when they may)."""
     if task.role is None:
-        return f"lane '{task.lane}' is not mapped to a role"
+        return _("lane “%(lane)s” is not mapped to a role", lane=task.lane)
     if not actor.has_role(task.role):
-        return f"this task needs the role {task.role}"
+        return _("this task needs the role %(role)s", role=task.role)
     if task.assignee_id is not None and task.assignee_id != actor.id:
-        return "this task is assigned to someone else"
+        return _("this task is assigned to someone else")
     return None

@@ -12,6 +12,7 @@ they stay true without being read again.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -289,8 +290,16 @@ TASKS = HumanTask.__table__
 _INSERT_TASKS = insert(TASKS)
 
 
+def shown_keys(properties: dict) -> list[str]:
+    """The data keys a task's ``show`` property asks its page to show, in order."""
+    return [key for key in re.split(r"[\s,]+", (properties or {}).get("show") or "") if key]
+
+
 def _context(run: Run, task) -> dict:
+    """What the task keeps of the process data when it opens: the keys its ``*_var`` properties name
+    (authority checks) and those its ``show`` property lists (the facts its page shows)."""
     names = [value for key, value in task.properties.items() if key.endswith("_var") and value]
+    names += shown_keys(task.properties)
     if not names:
         return {}
     data = run.task_data(task.task_id)

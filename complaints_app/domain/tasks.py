@@ -157,6 +157,23 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
 _COMPLETE = update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open")
 
 
+def blocked_reason(actor: User, task: HumanTask) -> str | None:
+    """Why ``actor`` could not complete ``task`` now, judged before they fill in its form: the role, the
+    assignee, and the diagram's rules on the data the task opened with (the decision's role, the
+    authority limit, four eyes). None when nothing stands in the way."""
+    complaint = db.session.get(Complaint, task.complaint_id)
+    if complaint.status in CLOSED_STATUSES:
+        return _("the complaint is %(status)s", status=complaint.status)
+    reason = may_work(actor, task)
+    if reason:
+        return reason
+    try:
+        _check_rules(actor, complaint, task, task.context or {})
+    except Forbidden as err:
+        return err.message
+    return None
+
+
 def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict) -> None:
     """Rules the diagram puts on a task: required role, authority limit, four eyes."""
     props = task.properties or {}
@@ -172,7 +189,8 @@ def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict)
         limit = actor.limit_for(currency)
         if limit is None or amount > limit:
             have = f"{limit} {currency}" if limit is not None else _("no limit in %(currency)s", currency=currency)
-            raise Forbidden(_("%(amount)s %(currency)s is above your authority limit (%(limit)s)", amount=amount, currency=currency, limit=have))
+            raise Forbidden(_("%(amount)s %(currency)s is above your authority limit (%(limit)s)",
+                              amount=f"{amount:.2f}", currency=currency, limit=have))
     for element_id in filter(None, (props.get("four_eyes_with") or "").split(",")):
         last = db.session.scalar(select(HumanTask.completed_by_id).where(
             HumanTask.complaint_id == complaint.id, HumanTask.element_id == element_id.strip(),

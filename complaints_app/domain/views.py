@@ -15,11 +15,12 @@ from ..models import (
     HumanTask,
     Incident,
     Letter,
+    ProcessDefinition,
     User,
     UserRole,
     WorkflowInstance,
 )
-from .driver import load
+from .driver import load, shown_keys
 from .errors import NotFound
 
 
@@ -91,6 +92,57 @@ def task_form_data(task: HumanTask) -> dict:
         elif field.get("default") not in (None, ""):
             values[field["id"]] = field["default"]
     return values
+
+
+def _named_fields(definition_id: int) -> dict[str, dict]:
+    """Every form field of a definition by id: a data key's label and type come from the field that asks
+    for it, wherever in the diagram that is."""
+    elements = db.session.scalar(select(ProcessDefinition.elements).where(
+        ProcessDefinition.id == definition_id)) or {}
+    fields: dict[str, dict] = {}
+    for element in elements.values():
+        for field in element.get("form") or []:
+            fields.setdefault(field["id"], field)
+    return fields
+
+
+def task_facts(task: HumanTask) -> list[dict]:
+    """The facts the diagram's ``show`` property puts on a task's page (values as the task opened), each as
+    ``{"field": ..., "value": ...}``. A key no form asks for is labelled by the task's properties
+    ``show_label:<key>`` (``show_label:pl:<key>`` in Polish) and typed by ``show_type:<key>``."""
+    keys = shown_keys(task.properties)
+    if not keys:
+        return []
+    fields = _named_fields(task.definition_id)
+    props = task.properties or {}
+    facts = []
+    for key in keys:
+        value = (task.context or {}).get(key)
+        if value is None or value == "":
+            continue
+        field = fields.get(key) or _unnamed_field(key, value, props)
+        facts.append({"field": field, "value": value})
+    return facts
+
+
+def _unnamed_field(key: str, value, props: dict) -> dict:
+    translations = {}
+    for name, text in props.items():
+        parts = name.split(":")
+        if len(parts) == 3 and parts[0] == "show_label" and parts[2] == key:
+            translations[f"label:{parts[1]}"] = text
+    return {"id": key, "label": props.get(f"show_label:{key}") or key.replace("_", " ").capitalize(),
+            "type": props.get(f"show_type:{key}") or ("boolean" if isinstance(value, bool) else "string"),
+            "properties": translations}
+
+
+def task_answers(task: HumanTask) -> list[dict]:
+    """What the person who completed a task entered, field by field (from the audit), for its page."""
+    data = db.session.scalar(select(AuditEvent.data).where(
+        AuditEvent.complaint_id == task.complaint_id, AuditEvent.task_id == task.id,
+        AuditEvent.kind == "task_completed").order_by(AuditEvent.id.desc()).limit(1)) or {}
+    return [{"field": field, "value": data[field["id"]]} for field in task.form
+            if data.get(field["id"]) not in (None, "")]
 
 
 def eligible_users(task: HumanTask) -> list[User]:

@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 
 from ..domain import tasks as task_ops
 from ..domain.access import require_role
-from ..domain.errors import InvalidInput
-from ..domain.views import complaint_story, eligible_users, task_form_data, usernames
+from ..domain.errors import Conflict, Forbidden, InvalidInput
+from ..domain.views import complaint_story, eligible_users, task_answers, task_facts, task_form_data, usernames
 from ..extensions import db
 from ..models import Complaint, User
 
@@ -34,6 +34,7 @@ def show(task_id):
     complaint = db.session.get(Complaint, task.complaint_id)
     values = task_form_data(task) if task.state == "open" else {}
     errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
         submitted = {f["id"]: request.form.get(f["id"]) for f in task.form if f["id"] in request.form}
         try:
@@ -43,17 +44,27 @@ def show(task_id):
             errors = err.details.get("fields", {})
             values.update(submitted)
             flash(err.message, "error")
+            status = 400
+        except (Forbidden, Conflict) as err:  # the page is shown again with what was typed, and why
+            db.session.rollback()
+            values.update(submitted)
+            errors = {"": err.message}
+            flash(err.message, "error")
+            status = err.status
+            db.session.refresh(task)
         else:
             db.session.commit()
             flash(_("Done: %(task)s.", task=localized(task.name, task.properties)), "info")
             return redirect(url_for("complaints.show", reference=complaint.reference))
     story = complaint_story(complaint)
-    names = usernames([e.actor_id for e in story["history"]] + [task.assignee_id], User.display_name)
+    names = usernames([e.actor_id for e in story["history"]] + [task.assignee_id, task.completed_by_id],
+                      User.display_name)
     candidates = eligible_users(task) if task.state == "open" and current_user.has_role("supervisor", "admin") else []
-    status = 400 if errors else 200
+    blocked = task_ops.blocked_reason(current_user, task) if task.state == "open" else None
     return render_template("task.html", task=task, complaint=complaint, values=values, errors=errors,
                            story=story, names=names, title=localized(task.name, task.properties),
-                           candidates=candidates), status
+                           candidates=candidates, shown=task_facts(task), blocked=blocked,
+                           answers=task_answers(task) if task.state == "completed" else []), status
 
 
 @bp.post("/tasks/<task_id>/reassign")
