@@ -13,14 +13,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth import token_user
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
-from ..domain.complaints import find_or_create_customer, get_complaint, register_complaint
+from ..domain.complaints import get_complaint, register_complaint
+from ..domain.customers import customer_for
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
 from ..domain.messages import available_messages, send_message
-from ..domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
+from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
 from ..domain.views import complaint_story, usernames
-from ..models import Complaint, HumanTask
+from ..models import Complaint, Customer, HumanTask
 from .openapi import api_doc, build_document
 from .schemas import (
     CompensationOut,
@@ -160,7 +161,14 @@ def openapi():
 @api_doc("Register a complaint and start its process", body=ComplaintIn, response=ComplaintOut, status=201)
 def create_complaint():
     body = _json_body(ComplaintIn)
-    customer = find_or_create_customer(body.customer.name, body.customer.email, body.customer.phone, body.language)
+    given = body.customer
+    chosen = None
+    if given.id is not None:
+        chosen = db.session.get(Customer, given.id)
+        if chosen is None:
+            raise NotFound(f"no customer {given.id}")
+    customer = customer_for(given.name, given.email, given.phone, body.language, chosen=chosen, same_as=given.id,
+                            update=given.update_details)
     complaint = register_complaint(
         current_user, customer=customer, channel=body.channel, category=body.category,
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from ..domain.forms import storable
+from ..models.base import MAX_ROW_ID
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES
 
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
@@ -44,6 +45,11 @@ class CustomerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
+    # A stored customer's id: the complaint is theirs even where the details given differ (a 409
+    # customer_mismatch names the stored customer and the differences); with update_details the stored
+    # details take the ones given.
+    id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    update_details: bool = False
 
     @model_validator(mode="after")
     def _contact(self):

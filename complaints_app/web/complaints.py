@@ -43,11 +43,11 @@ from ..domain.access import require_role, require_view
 from ..domain.attachments import add_attachment, open_attachment, read_upload
 from ..domain.complaints import (
     find_customers,
-    find_or_create_customer,
     get_complaint,
     recent_complaints,
     register_complaint,
 )
+from ..domain.customers import CustomerMismatch, customer_for
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import InvalidInput, NotFound
@@ -122,9 +122,15 @@ def new():
         form.customer_name.data, form.customer_email.data = chosen.name, chosen.email
         form.customer_phone.data, form.language.data = chosen.phone, chosen.language
     uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
+    mismatch = None
     if form.validate_on_submit() and upload_error is None:
-        customer = chosen or find_or_create_customer(form.customer_name.data.strip(), form.customer_email.data or None,
-                                                     form.customer_phone.data or None, form.language.data)
+        try:
+            customer = customer_for(form.customer_name.data.strip(), form.customer_email.data or None,
+                                    form.customer_phone.data or None, form.language.data, chosen=chosen,
+                                    same_as=_confirmed_customer(), update=request.form.get("customer_choice") == "update")
+        except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
+            db.session.rollback()
+            return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
         complaint = register_complaint(
             current_user, customer=customer, channel=form.channel.data, category=form.category.data,
             description=form.description.data, product=form.product.data or None,
@@ -138,11 +144,21 @@ def new():
             _flash_same_product(recent_complaints(current_user, customer, exclude=complaint.id,
                                                   product=complaint.product))
         return redirect(url_for("complaints.show", reference=complaint.reference))
+    return _new_page(form, chosen, upload_error), 400 if form.errors or upload_error else 200
+
+
+def _new_page(form, chosen, upload_error, mismatch=None, had_files=False):
     found = find_customers(request.args.get("find", "")) if request.args.get("find") else []
     recent = recent_complaints(current_user, chosen) if chosen else None
     return render_template("complaint_new.html", form=form, chosen=chosen, found=found, recent=recent,
-                           find=request.args.get("find", ""), upload_error=upload_error), \
-        400 if form.errors or upload_error else 200
+                           find=request.args.get("find", ""), upload_error=upload_error, mismatch=mismatch,
+                           had_files=had_files)
+
+
+def _confirmed_customer() -> int | None:
+    """The stored customer the person confirmed the complaint is from (after the mismatch question)."""
+    raw = request.form.get("same_customer", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def _flash_same_product(same) -> None:

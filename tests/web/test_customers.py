@@ -83,3 +83,68 @@ def test_decision_forms_start_blank_not_with_an_earlier_or_start_value(login, pe
              compensation_note="")
     page = login(people.supervisor).get(f"/tasks/{open_task(complaint2, 'Approve compensation').id}").data.decode()
     assert 'name="compensation_approved"' in page and "checked" not in page  # neither Yes nor No chosen
+
+
+def _register(client, **customer):
+    data = {"customer_name": "Anna Nowak", "customer_email": "anna.nowak@example.com", "customer_phone": "",
+            "language": "pl", "channel": "email", "category": "delivery", "description": "Late parcel",
+            "currency": "PLN", "jurisdiction": "PL", "regime": "consumer", **customer}
+    return client.post("/complaints/new", data=data)
+
+
+def _complaints_of(customer) -> int:
+    from sqlalchemy import func, select
+
+    from complaints_app.models import Complaint
+
+    return db.session.scalar(select(func.count(Complaint.id)).where(Complaint.customer_id == customer.id))
+
+
+def test_an_email_of_a_stored_customer_with_another_name_asks_before_registering(login, anna):
+    customer, _first, same_team, _other = anna
+    client = login(same_team)
+    asked = _register(client, customer_name="Jan Nowak")
+    page = asked.data.decode()
+    assert asked.status_code == 409 and "Is this the same customer?" in page
+    assert "Anna Nowak" in page and "Jan Nowak" in page and _complaints_of(customer) == 1  # nothing registered
+    assert 'value="Late parcel"' in page or "Late parcel" in page  # what was typed is still there
+
+    same = _register(client, customer_name="Jan Nowak", same_customer=str(customer.id), customer_choice="same")
+    assert same.status_code == 302 and _complaints_of(customer) == 2
+    db.session.refresh(customer)
+    assert customer.name == "Anna Nowak"  # the stored details stay
+
+    updated = _register(client, customer_name="Anna Nowak-Kowalska", customer_phone="600 999 000",
+                        same_customer=str(customer.id), customer_choice="update")
+    assert updated.status_code == 302 and _complaints_of(customer) == 3
+    db.session.refresh(customer)
+    assert (customer.name, customer.phone) == ("Anna Nowak-Kowalska", "600 999 000")
+
+
+def test_spelling_the_same_details_differently_asks_nothing(login, anna):
+    customer, _first, same_team, _other = anna
+    assert _register(login(same_team), customer_name="  anna   NOWAK ", customer_email="anna.nowak@example.com",
+                     customer_phone="+48600100200").status_code == 302
+    assert _complaints_of(customer) == 2
+
+
+def test_the_api_names_the_mismatch_and_takes_the_customers_id(client, people, anna):
+    from complaints_app.domain.users import create_token
+
+    customer, *_ = anna
+    token = create_token(people.staff, "test")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"customer": {"name": "Jan Nowak", "email": "anna.nowak@example.com"}, "channel": "email",
+            "category": "delivery", "description": "Late parcel", "currency": "PLN", "language": "pl",
+            "jurisdiction": "PL", "regime": "consumer"}
+    refused = client.post("/api/v1/complaints", json=body, headers=headers)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "customer_mismatch"
+    assert refused.json["error"]["details"]["customer"]["id"] == customer.id
+    assert refused.json["error"]["details"]["differences"]["name"] == {"stored": "Anna Nowak", "given": "Jan Nowak"}
+    assert _complaints_of(customer) == 1
+    body["customer"]["id"] = customer.id
+    assert client.post("/api/v1/complaints", json=body, headers=headers).status_code == 201
+    assert _complaints_of(customer) == 2
+    body["customer"]["id"] = 10**6
+    assert client.post("/api/v1/complaints", json=body, headers=headers).status_code == 404
