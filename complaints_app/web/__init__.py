@@ -18,6 +18,7 @@ from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, complaints, inbox, processes, tasks, vendor
 from .csp import CSP
+from .terms import term
 
 BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, processes.bp, admin.bp, vendor.bp)
 
@@ -34,7 +35,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
         format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow,
-        weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts)
+        weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts, term=term)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 

@@ -62,6 +62,7 @@ from ..domain.forms import storable
 from ..models import Attachment, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from .inbox import page_number
+from .terms import choices
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
 bp = Blueprint("complaints", __name__)
@@ -76,16 +77,16 @@ class ComplaintForm(FlaskForm):
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
     customer_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    channel = SelectField(_l("Channel"), choices=_choices(CHANNELS), default="phone")
-    category = SelectField(_l("Category"), choices=_choices(CATEGORIES))
+    channel = SelectField(_l("Channel"), choices=choices("channel", CHANNELS), default="phone")
+    category = SelectField(_l("Category"), choices=choices("category", CATEGORIES))
     product = StringField(_l("Product or order"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=20000)])
     claimed_amount = DecimalField(_l("Amount claimed"), places=2,
                                   validators=[Optional(), NumberRange(min=0, max=10**11)])
     currency = SelectField(_l("Currency"), choices=_choices(CURRENCIES))
-    language = SelectField(_l("Customer's language"), choices=_choices(LANGUAGES))
+    language = SelectField(_l("Customer's language"), choices=choices("language", LANGUAGES))
     jurisdiction = SelectField(_l("Jurisdiction"), choices=_choices(JURISDICTIONS))
-    regime = SelectField(_l("Regime"), choices=_choices(REGIMES))
+    regime = SelectField(_l("Regime"), choices=choices("regime", REGIMES))
     received_at = DateTimeLocalField(_l("Received (local time; empty for now)"), validators=[Optional()],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 

@@ -10,20 +10,22 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "complaints_app" / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
 METHODS = [("complaints_app/**.py", "python"), ("complaints_app/web/templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 
 
 def test_every_message_has_a_polish_translation():
     with CATALOG.open("rb") as fh:
         catalog = read_po(fh)
     # A plural message's id and string are tuples: (singular, plural) and one string per Polish form.
-    translated = {m.id[0] if isinstance(m.id, tuple) else m.id: m.string for m in catalog
+    # A message with a context (pgettext: "open" as a status, "open" as a task) is its own entry.
+    translated = {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog
                   if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
                   and "fuzzy" not in m.flags}
-    found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
+    found = {(msg[4], msg[2] if isinstance(msg[2], str) else msg[2][0])
              for msg in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)}
-    found.discard("")
-    missing = sorted(m for m in found if m not in translated)
+    found.discard((None, ""))
+    missing = sorted((m for m in found if m not in translated), key=lambda m: (m[0] or "", m[1]))
     assert missing == [], f"add these to {CATALOG.relative_to(ROOT)} (pybabel update, then translate): {missing}"
 
 
@@ -47,3 +49,17 @@ def test_errors_speak_the_users_language(login, people, register, open_task):
     assert "musi być „tak” lub „nie”" in page and "pole wymagane" in page
     assert "Pierwszy kontakt" in page  # the task's name as the diagram gives it in Polish
     client.post("/language", data={"language": "en", "next": "/inbox"})
+
+
+def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(login, people, register):
+    complaint = register(people.staff)
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.get(f"/complaints/{complaint.reference}").data.decode()
+    for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski"):
+        assert word in page, word
+    listed = client.get("/complaints").data.decode()
+    assert ">czeka na klienta</option>" in listed  # the status filter
+    assert ">telefon</option>" in client.get("/complaints/new").data.decode()
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert "acknowledgement" in client.get(f"/complaints/{complaint.reference}").data.decode()
