@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 from sqlalchemy import Select, and_, exists, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Complaint, HumanTask, User
+from ..models import Complaint, Customer, HumanTask, User
 from ..models.base import utcnow
 from .access import SEE_ALL
 from .deadlines import ZONES, next_working_day
@@ -57,13 +58,15 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
         query = query.where(Complaint.received_at < datetime.combine(filters.received_to, time.max, timezone.utc))
     if filters.text:
         text = filters.text.strip()
+        customers = select(Customer.id).where(or_(*(column.icontains(text, autoescape=True) for column in (
+            Customer.name, Customer.email, Customer.phone))))
         query = query.where(or_(*(column.icontains(text, autoescape=True) for column in (
-            Complaint.reference, Complaint.description, Complaint.product))))
+            Complaint.reference, Complaint.description, Complaint.product)), Complaint.customer_id.in_(customers)))
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
                                                 HumanTask.due_at < utcnow())))
     query = query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.options(selectinload(Complaint.customer))))
 
 
 OPEN_STATUSES = ("open", "escalated", "awaiting_customer")

@@ -254,14 +254,21 @@ def index():
 def export():
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["reference", "status", "received_at", "channel", "category", "product", "claimed_amount",
-                     "currency", "jurisdiction", "regime", "team", "priority", "statutory_rule"])
+    writer.writerow(["reference", "status", "received_at", "customer", "customer_email", "customer_phone",
+                     "channel", "category", "product", "claimed_amount", "currency", "jurisdiction", "regime",
+                     "team", "priority", "statutory_rule", "statutory_due_on", "resolution_due_at", "closed_at"])
     for c in search(current_user, _filters(), 10_000, 0):
-        writer.writerow([c.reference, c.status, c.received_at.isoformat(), c.channel, c.category,
+        writer.writerow([c.reference, c.status, c.received_at.isoformat(), _cell(c.customer.name),
+                         _cell(c.customer.email), _cell(c.customer.phone), c.channel, c.category,
                          _cell(c.product), c.claimed_amount, c.currency, c.jurisdiction, c.regime, c.team,
-                         c.priority, c.statutory_rule])
+                         c.priority, c.statutory_rule, _iso(c.statutory_due_on), _iso(c.resolution_due_at),
+                         _iso(c.closed_at)])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=complaints.csv"})
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
 
 
 def _cell(value):

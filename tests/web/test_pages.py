@@ -85,6 +85,22 @@ def test_csv_export_lists_visible_complaints_and_defuses_formulas(login, people,
     assert "'=HYPERLINK" in body
 
 
+def test_the_list_finds_complaints_by_customer_and_the_csv_names_customer_and_deadlines(login, people, register):
+    import csv
+    import io
+
+    complaint = register(people.staff, product="Toaster T2")
+    client = login(people.staff)
+    email = complaint.customer.email
+    page = client.get(f"/complaints?q={email[:9].upper()}").data.decode()
+    assert complaint.reference in page
+    assert complaint.reference not in client.get("/complaints?q=nobody-like-this").data.decode()
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/complaints.csv?q={email}").data.decode())))
+    (row,) = [r for r in rows if r["reference"] == complaint.reference]
+    assert (row["customer"], row["customer_email"]) == ("Jan Kowalski", email)
+    assert row["statutory_due_on"] == complaint.statutory_due_on.isoformat() and row["closed_at"] == ""
+
+
 def test_password_change(login, people):
     client = login(people.staff2)
     bad = client.post("/password", data={"current": "wrong", "new": "another long one", "repeat": "another long one"})
