@@ -47,7 +47,23 @@ def complaint_story(complaint: Complaint) -> dict:
     names = usernames([e.actor_id for e in history] + [t.assignee_id for t in tasks]
                       + [c.proposed_by_id for c in compensations] + [c.approved_by_id for c in compensations])
     return {"instance": instance, "tasks": tasks, "history": history, "letters": letters,
-            "compensations": compensations, "incidents": incidents, "names": names}
+            "compensations": compensations, "incidents": incidents, "names": names,
+            "elements": element_properties({e.definition_id for e in history})}
+
+
+def element_properties(definition_ids) -> dict[str, dict]:
+    """The diagram properties of each element of the given versions, by "<version id>:<element id>" (the
+    history shows an element under its name in the reader's language, ``label:pl``)."""
+    ids = [i for i in definition_ids if i]
+    if not ids:
+        return {}
+    found = {}
+    for definition_id, elements in db.session.execute(select(ProcessDefinition.id, ProcessDefinition.elements)
+                                                      .where(ProcessDefinition.id.in_(ids))):
+        for element_id, element in (elements or {}).items():
+            if element.get("properties"):
+                found[f"{definition_id}:{element_id}"] = element["properties"]
+    return found
 
 
 def diagram_position(complaint: Complaint) -> dict:

@@ -39,6 +39,10 @@ TERMS = {
     "compensation_state": {
         "proposed": lazy_pgettext("compensation", "proposed"), "approved": lazy_pgettext("compensation", "approved"),
         "rejected": lazy_pgettext("compensation", "rejected"), "paid": lazy_pgettext("compensation", "paid")},
+    "role": {
+        "staff": lazy_pgettext("role", "staff"), "supervisor": lazy_pgettext("role", "supervisor"),
+        "manager": lazy_pgettext("role", "manager"), "customer_centre": lazy_pgettext("role", "customer centre"),
+        "process_owner": lazy_pgettext("role", "process owner"), "admin": lazy_pgettext("role", "admin")},
     "task_state": {
         "open": lazy_pgettext("task", "open"), "completed": lazy_pgettext("task", "completed"),
         "cancelled": lazy_pgettext("task", "cancelled")},

@@ -56,7 +56,8 @@ def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(
     client = login(people.staff)
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     page = client.get(f"/complaints/{complaint.reference}").data.decode()
-    for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski"):
+    for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski",
+                 "Wyślij potwierdzenie przyjęcia", "Kwalifikacja", "obsługa klienta"):  # the history, the role
         assert word in page, word
     listed = client.get("/complaints").data.decode()
     assert ">czeka na klienta</option>" in listed  # the status filter
