@@ -299,3 +299,27 @@ def test_a_letter_that_cannot_be_made_is_failed_with_its_reason_not_retried_fore
     db.session.refresh(letter)
     assert letter.status == "failed" and "surrogates not allowed" in letter.error
     assert letter.id not in letters_to_render(older_than_seconds=0)
+
+
+def test_the_letter_page_shows_the_pdf_framed_by_this_site_only_and_leads_back(people, register, open_task,
+                                                                            complete, login):
+    complaint, letter = _rendered(people, register, open_task, complete)
+    client = login(people.staff)
+    page = client.get(f"/letters/{letter.id}").data.decode()
+    assert f'href="/complaints/{complaint.reference}"' in page and f"/letters/{letter.id}.pdf" in page
+    assert f'<iframe class="letter-frame" src="/letters/{letter.id}/view.pdf"' in page
+    with client.get(f"/letters/{letter.id}/view.pdf") as shown:
+        pdf = shown.data
+    assert shown.mimetype == "application/pdf" and shown.headers["Content-Disposition"].startswith("inline")
+    assert shown.headers["X-Frame-Options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in shown.headers[
+        "Content-Security-Policy"]
+    assert complaint.reference in text_of(pdf)
+
+
+def test_a_draft_letter_page_shows_its_text_escaped(people, register, login):
+    complaint = register(people.staff, description="<script>alert(1)</script> kettle")
+    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id))
+    page = login(people.staff).get(f"/letters/{letter.id}").data.decode()
+    assert letter.status == "draft" and 'class="letter-sheet"' in page and complaint.reference in page
+    assert "<script>alert(1)</script>" not in page
+    assert login(people.staff).get(f"/letters/{letter.id}/view.pdf").status_code == 409

@@ -131,9 +131,12 @@ def _visible_letter(actor: User, letter_id: int) -> tuple[Letter, Complaint]:
     return letter, complaint
 
 
-def letter_pdf(actor: User, letter_id: int) -> tuple[Letter, Path]:
+def letter_pdf(actor: User, letter_id: int, rendered: bool = True) -> tuple[Letter, Path | None]:
+    """A letter the actor may see and its stored PDF (None for a draft when ``rendered`` is False)."""
     letter, _complaint = _visible_letter(actor, letter_id)
     if letter.pdf_sha256 is None:
+        if not rendered:
+            return letter, None
         raise Conflict(_("the letter is not rendered yet"))
     return letter, _store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf"
 

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import (
     DateTimeLocalField,
@@ -57,6 +58,7 @@ from ..domain.messages import available_messages, send_message
 from ..domain.search import Filters, at_risk, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
+from ..letters import LetterError
 from ..mail import outbox_name
 from ..domain.forms import storable
 from ..models import Attachment, Complaint, Customer, Letter, User
@@ -310,8 +312,33 @@ def diagram(reference):
 @bp.get("/letters/<int:letter_id>")
 @login_required
 def letter(letter_id):
-    """The letter as it reads, in the browser (no scripts, the page's own CSP applies)."""
-    return letter_preview(current_user, letter_id)
+    """A letter's page: the PDF as the customer gets it (a draft: its text as it will read), with its state,
+    the way back to the complaint and the download."""
+    letter, _path = letter_pdf(current_user, letter_id, rendered=False)
+    complaint = db.session.get(Complaint, letter.complaint_id)
+    body = None
+    if letter.pdf_sha256 is None:
+        try:
+            body = Markup(_BODY.search(letter_preview(current_user, letter_id)).group(1))  # autoescaped template
+        except LetterError as err:  # a letter that cannot be made: its error is on the page
+            body = None
+            flash(str(err), "error")
+    return render_template("letter.html", letter=letter, complaint=complaint, body=body)
+
+
+_BODY = re.compile(r"<body>(.*)</body>", re.S)
+
+
+@bp.get("/letters/<int:letter_id>/view.pdf")
+@login_required
+def letter_inline(letter_id):
+    """The PDF for the letter's page to show (framed by this site only)."""
+    letter, path = letter_pdf(current_user, letter_id)
+    response = send_file(path, mimetype="application/pdf", max_age=0)
+    response.headers["Content-Disposition"] = f'inline; filename="{letter.letter_type}-{letter.id}.pdf"'
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    return response
 
 
 @bp.get("/letters/<int:letter_id>.pdf")

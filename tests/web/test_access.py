@@ -58,6 +58,7 @@ def routes(world):
         ("GET", f"/attachments/{world['attachment']}", ROLES, None),
         ("GET", f"/letters/{world['letter']}", ROLES, None),
         ("GET", f"/letters/{world['letter']}.pdf", ROLES, None),
+        ("GET", f"/letters/{world['letter']}/view.pdf", ROLES, None),
         ("POST", f"/letters/{world['letter']}/resend", ["staff", "staff2", "supervisor", "supervisor2", "manager",
                                                        "investigator", "investigator2", "admin"], (302, 403)),
         ("GET", "/outbox", ["supervisor", "supervisor2", "manager", "admin"], 403),
