@@ -90,6 +90,25 @@ function start(root) {
       editors[other].tab.setAttribute("aria-selected", other === name ? "true" : "false");
     });
     $("#properties").hidden = editors[name].kind !== "bpmn";
+    if (editors[name].kind === "bpmn" && !editors[name].fitted) { fit(editors[name]); }
+  }
+
+  // The whole diagram in view, clear of the tool palette drawn over the canvas's left edge.
+  function fit(editor) {
+    if (editor.pane.hidden || !editor.pane.clientWidth) { return; }  // measured when its tab is shown
+    var canvas = editor.modeler.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var palette = editor.pane.querySelector(".djs-palette");
+    var box = canvas.viewbox();
+    var width = editor.pane.clientWidth;
+    var margin = palette ? palette.getBoundingClientRect().right - editor.pane.getBoundingClientRect().left + 16 : 0;
+    if (margin > 0 && margin < width) {
+      // Widen the view by r diagram units on the left so that, at the scale the wider view gets
+      // (width / (w + r)), r is ``margin`` pixels: r = margin * w / (width - margin).
+      var room = margin * box.width / (width - margin);
+      canvas.viewbox({ x: box.x - room, y: box.y, width: box.width + room, height: box.height });
+    }
+    editor.fitted = true;
   }
 
   function select(file, elementId) {
@@ -147,7 +166,7 @@ function start(root) {
       });
     }
     return modeler.importXML(xml).then(function () {
-      if (kind === "bpmn") { modeler.get("canvas").zoom("fit-viewport"); }
+      if (kind === "bpmn") { fit(editors[name]); }
       else {
         var views = modeler.getViews();
         var table = views.find(function (v) { return v.type === "decisionTable"; });

@@ -16,6 +16,12 @@ def test_rename_a_task_add_a_form_field_deploy_and_a_new_complaint_gets_it(page,
     original = page.url
     page.get_by_role("button", name="Redraw in the browser").click()
     expect(page.locator("#modeller[data-ready=true]")).to_be_attached(timeout=20_000)
+    # The whole diagram is in view and the tool palette covers none of it (not even the start event).
+    palette = page.locator(".djs-palette").bounding_box()
+    start = page.locator("g[data-element-id=StartEvent_ComplaintReceived]").bounding_box()
+    pool = page.locator("g[data-element-id=Participant_Complaint]").bounding_box()
+    assert pool["x"] >= palette["x"] + palette["width"], (palette, pool)
+    assert start["x"] > palette["x"] + palette["width"]
 
     # Rename "First contact" by editing its label on the canvas.
     page.locator("g[data-element-id=Task_FirstContact]").dblclick(force=True)
