@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from .domain.users import user_for_token
+from .domain.users import token_expiry, user_for_token
+
+
+def expired_token(header: str):
+    """When the bearer token of an ``Authorization`` header expired (None if it did not, or is unknown)."""
+    scheme, _, token = header.partition(" ")
+    return token_expiry(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
 
 
 def token_user():

@@ -19,7 +19,7 @@ from .domain import processes
 from .domain import versions
 from .domain.errors import DomainError, NotFound
 from .domain.calendars import seed_calendars
-from .domain.users import create_token, create_user, get_user, seed_lane_roles
+from .domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, get_user, seed_lane_roles
 from .extensions import db
 from .models import Complaint, ProcessDefinition, User
 
@@ -181,11 +181,13 @@ def create_user_cmd(username, roles, password, name, email, team, limits):
 @click.command("create-token")
 @click.argument("username")
 @click.option("--name", default="cli", help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, TOKEN_MAX_DAYS), default=TOKEN_DAYS, show_default=True,
+              help="How long the token works.")
 @with_appcontext
-def create_token_cmd(username, name):
-    """Create an API token acting as USERNAME; printed once."""
+def create_token_cmd(username, name, days):
+    """Create an API token acting as USERNAME, valid for --days; printed once."""
     try:
-        token = create_token(get_user(username), name)
+        token = create_token(get_user(username), name, days)
         db.session.commit()
     except DomainError as err:
         db.session.rollback()

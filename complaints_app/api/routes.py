@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth import token_user
+from ..auth import expired_token, token_user
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
 from ..domain.complaints import get_complaint, register_complaint
@@ -104,7 +104,9 @@ def authenticated(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if token_user() is None:
-            raise Unauthenticated("send Authorization: Bearer <token>")
+            expired = expired_token(request.headers.get("Authorization", ""))
+            raise Unauthenticated(f"the token expired at {expired.isoformat()}; ask an administrator for a new one"
+                                  if expired else "send Authorization: Bearer <token>")
         db.session.commit()  # the token's last use, when it was noted (at most every few minutes)
         return view(*args, **kwargs)
     return wrapper

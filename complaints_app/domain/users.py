@@ -70,12 +70,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str = "api") -> str:
-    """Create an API token for ``user``; the token itself is returned once and never stored."""
+TOKEN_DAYS, TOKEN_MAX_DAYS = 90, 366
+
+
+def create_token(user: User, name: str = "api", days: int = TOKEN_DAYS) -> str:
+    """Create an API token for ``user``, valid for ``days`` (1 to 366); the token itself is returned once
+    and never stored. A token that works for ever is never offered: an integration renews its token."""
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+        raise InvalidInput(_("a token is valid for 1 to %(max)s days", max=TOKEN_MAX_DAYS))
     token = "cpt_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token)))
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token),
+                            expires_at=utcnow() + timedelta(days=days)))
     db.session.flush()
     return token
+
+
+def token_expiry(token: str):
+    """When an unrevoked token expired, if it has (to tell its client why it is refused)."""
+    expires = db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == _digest(token),
+                                                                  ApiToken.revoked_at.is_(None)))
+    return expires if expires is not None and expires <= utcnow() else None
 
 
 TOKEN_USE_PRECISION = timedelta(minutes=5)
@@ -86,9 +100,9 @@ def user_for_token(token: str) -> User | None:
     busy client does not write on every request). Flushes."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
                                                    ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.is_active:
-        return None
     now = utcnow()
+    if row is None or not row.user.is_active or (row.expires_at is not None and row.expires_at <= now):
+        return None
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:
         row.last_used_at = now
         db.session.flush()

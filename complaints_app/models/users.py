@@ -107,6 +107,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: tokens made before expiry existed (the migration sets one)
 
     user: Mapped[User] = relationship(lazy="joined")
 

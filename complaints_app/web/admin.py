@@ -15,7 +15,7 @@ from ..domain import calendars
 from ..domain.access import require_role
 from ..domain.errors import InvalidInput
 from ..domain.letters import renderer
-from ..domain.users import create_token, create_user, revoke_token, set_lane_role, update_user
+from ..domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, revoke_token, set_lane_role, update_user
 from ..extensions import db
 from ..letters import LANGUAGES, LetterError
 from ..models import ROLES, ApiToken, LaneRole, User
@@ -84,7 +84,9 @@ def new_token(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         return render_template("error.html", message=_("No such user."), status=404), 404
-    token = create_token(user, (request.form.get("name") or "api")[:120])
+    days = request.form.get("days", str(TOKEN_DAYS))
+    token = create_token(user, (request.form.get("name") or "api")[:120],
+                         int(days) if days.isascii() and days.isdigit() and len(days) < 5 else 0)
     db.session.commit()
     tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
     # Shown once, never stored: only its hash is kept.

@@ -108,3 +108,27 @@ def test_an_admin_sees_when_a_token_was_last_used(login, people, client):
     assert row.last_used_at is not None
     page = login(people.admin).get(f"/admin/users/{people.staff.id}").data.decode()
     assert "never" not in page.split("reporting script", 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_token_works_until_it_expires_and_then_says_so(login, people, client, app):
+    import time_machine
+
+    from complaints_app.domain.errors import InvalidInput
+    from complaints_app.models.base import utcnow
+
+    token = create_token(people.staff, "nightly export", days=30)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    row = db.session.scalar(select(ApiToken).where(ApiToken.name == "nightly export"))
+    assert abs((row.expires_at - utcnow()).days - 30) <= 1
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 200
+    with time_machine.travel(row.expires_at, tick=False):
+        refused = client.get("/api/v1/tasks", headers=headers)
+        page = login(people.admin).get(f"/admin/users/{people.staff.id}").data.decode()
+    assert refused.status_code == 401 and "the token expired at" in refused.json["error"]["message"]
+    assert "expired" in page.split("nightly export", 1)[1].split("</tr>", 1)[0]
+    for days in (0, 367):
+        with pytest.raises(InvalidInput):
+            create_token(people.staff, "for ever", days=days)
+    result = app.test_cli_runner().invoke(args=["create-token", people.staff.username, "--days", "0"])
+    assert result.exit_code != 0 and "0 is not in the range" in result.output
