@@ -300,10 +300,7 @@ def _context(run: Run, task) -> dict:
     (authority checks) and those its ``show`` property lists (the facts its page shows)."""
     names = [value for key, value in task.properties.items() if key.endswith("_var") and value]
     names += shown_keys(task.properties)
-    if not names:
-        return {}
-    data = run.task_data(task.task_id)
-    return {name: data.get(name) for name in names}
+    return run.task_values(task.task_id, names) if names else {}
 
 
 LANE_CACHE_SECONDS = 10.0

@@ -164,6 +164,11 @@ class Run:
     def task_data(self, task_id: str) -> dict:
         return deepcopy(self._task(task_id).data)
 
+    def task_values(self, task_id: str, names) -> dict:
+        """Some of a task's data (copies of just those values: cheaper than the whole of ``task_data``)."""
+        data = self._task(task_id).data
+        return {name: deepcopy(data.get(name)) for name in names}
+
     def current_data(self) -> dict:
         """The data as the process sees it now (an open task's, else the last finished one's)."""
         for task in self.workflow.get_tasks(state=ACTIVE):
