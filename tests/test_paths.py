@@ -30,6 +30,8 @@ def finish_after_resolution(people, complaint, open_task, complete, payout=False
     """Reply accepted (and payout) -> resolved -> follow-up timer -> satisfaction -> closed."""
     complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="accept",
              reply_channel="phone")
+    db.session.refresh(complaint)
+    assert complaint.status == "resolved"  # the customer has accepted: not awaiting them while we pay
     if payout:
         complete(people.staff, open_task(complaint, "Record payout"), payout_reference="TRX-1",
                  paid_on="2026-11-20")
