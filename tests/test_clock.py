@@ -18,8 +18,10 @@ from complaints_app.domain.extensions import extend_deadline
 from complaints_app.extensions import db
 from complaints_app.mail import outbox_name
 from complaints_app.models import AuditEvent, HumanTask, Letter, Notification
+from complaints_app.domain.letters import letter_pdf, render_letter
 from complaints_app.tasks.jobs import deliver_notification
 
+from .test_letters import text_of
 from .test_paths import escalate, letters
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -102,6 +104,12 @@ def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_superv
     final = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
                                                     Letter.letter_type == "final_response")).one()
     assert final.context["decision"] == "upheld" and final.context["remedy"] == "Refund of 120 PLN"
+    render_letter(final.id)
+    db.session.commit()
+    _, path = letter_pdf(people.supervisor, final.id)
+    text = " ".join(text_of(path.read_bytes()).split())
+    assert "z mocy prawa uważa się ją za uznaną" in text and "Refund of 120 PLN" in text
+    assert "czy akceptują Państwo" not in text  # nothing is asked of the customer any more
     assert tick(complaint, datetime(2026, 11, 20, tzinfo=WARSAW)) is None
     page = login(people.supervisor).get(f"/complaints/{complaint.reference}").data.decode()
     assert "“Deemed accepted” (pl-consumer-14d, due 2026-11-16)" in page and "Claim honoured, closed" in page

@@ -66,6 +66,7 @@ def letter_context(letter: Letter, complaint: Complaint) -> dict:
         "delay_reasons": letter.context.get("delay_reasons") or "",
         "correction_of": letter.context.get("correction_of") or "",
         "correction_note": letter.context.get("correction_note") or "",
+        "deemed_accepted": bool(letter.context.get("deemed_accepted")),
     }
 
 

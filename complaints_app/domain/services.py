@@ -58,7 +58,7 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
     existing = conn.execute(_LETTER_OF_STEP, {"complaint_id": ctx.complaint.id, "task_id": call.task_id}).first()
     if existing is None:
         keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
-                "compensation_approved", "currency", "statutory_rule", "fc_summary")
+                "compensation_approved", "currency", "statutory_rule", "fc_summary", "deemed_accepted")
         letter_id = conn.execute(_INSERT_LETTER, {
             "complaint_id": ctx.complaint.id, "task_id": call.task_id, "letter_type": letter_type,
             "language": ctx.complaint.language, "needs_review": call.properties.get("review") == "true",
