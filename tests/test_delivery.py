@@ -255,3 +255,16 @@ def test_a_stalled_mail_server_holds_neither_the_database_nor_the_letter(own_wit
     with app.app_context():
         assert db.session.get(Letter, letter_id).status == "sent"
 
+
+
+def test_any_failure_of_the_hand_over_is_counted_and_paused_like_a_refused_one(people, register, open_task,
+                                                                              complete, app, monkeypatch, tmp_path):
+    complaint, letter = _rendered(people, register, open_task, complete)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the outbox folder should be")
+    settings = app.extensions["complaints.settings"]
+    monkeypatch.setattr(type(settings), "outbox_path", property(lambda self: str(blocked)))
+    assert deliver_letter(letter.id) is False
+    assert letter.failed_attempts == 1 and letter.delivery_state == "retrying"
+    assert letter.delivery_error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert letter.next_attempt_at < utcnow() + timedelta(minutes=3)  # the failure's pause, not the claim's lease

@@ -323,3 +323,16 @@ def test_a_draft_letter_page_shows_its_text_escaped(people, register, login):
     assert letter.status == "draft" and 'class="letter-sheet"' in page and complaint.reference in page
     assert "<script>alert(1)</script>" not in page
     assert login(people.staff).get(f"/letters/{letter.id}/view.pdf").status_code == 409
+
+
+def test_a_sent_letter_names_the_address_it_went_to_even_after_the_customer_moved(people, register, open_task,
+                                                                                 complete, login):
+    from complaints_app.tasks.jobs import deliver_letter
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    sent_to = complaint.customer.email
+    assert deliver_letter(letter.id) is True
+    complaint.customer.email = "moved@example.test"
+    db.session.commit()
+    page = login(people.staff).get(f"/letters/{letter.id}").data.decode()
+    assert f"to {sent_to}" in page and "moved@example.test" not in page

@@ -183,3 +183,9 @@ def test_sound_form_constraints_deploy(app):
               + field("date", ("min", "2026-01-01")).replace('id="f"', 'id="w"')
               + field("string", ("required", None), ("minlength", "2"), ("maxlength", "20")).replace('id="f"', 'id="s"'))
     assert processes.validate(form_process(fields))
+
+
+@pytest.mark.parametrize("bound", ["20240101", "2024-W01-1", " 2030-01-01"])
+def test_date_bounds_must_be_written_as_the_form_compares_them(app, bound):
+    found = about(problems_of(form_process(field("date", ("min", bound)))), "check")
+    assert any("min must be a date as YYYY-MM-DD" in p["message"] for p in found), found

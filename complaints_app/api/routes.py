@@ -17,6 +17,7 @@ from ..domain.complaints import get_complaint, register_complaint
 from ..domain.customers import customer_for
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
+from ..domain.driver import audit
 from ..domain.messages import available_messages, send_message
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
@@ -169,13 +170,15 @@ def create_complaint():
         chosen = db.session.get(Customer, given.id)
         if chosen is None:
             raise NotFound(f"no customer {given.id}")
-    customer = customer_for(given.name, given.email, given.phone, body.language, chosen=chosen, same_as=given.id,
-                            update=given.update_details)
+    customer, changed = customer_for(given.name, given.email, given.phone, body.language, chosen=chosen,
+                                     same_as=given.id, update=given.update_details)
     complaint = register_complaint(
         current_user, customer=customer, channel=body.channel, category=body.category,
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,
         currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
         received_at=body.received_at)
+    if changed:
+        audit(complaint, "customer_updated", current_user, data={"customer": customer.id, "changes": changed})
     _commit()
     return jsonify(complaint_out(complaint)), 201
 

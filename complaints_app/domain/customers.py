@@ -51,17 +51,19 @@ def matching_customer(email: str | None, phone: str | None) -> Customer | None:
 
 
 def customer_for(name: str, email: str | None, phone: str | None, language: str, *,
-                 chosen: Customer | None = None, same_as: int | None = None, update: bool = False) -> Customer:
-    """The customer a new complaint is from: ``chosen`` (picked from a search), else the stored one the
-    e-mail or phone names, else a new one. When the stored customer's details differ from those given,
-    raise CustomerMismatch unless the caller confirmed it is the same person (``same_as`` = its id);
-    with ``update`` the stored details then take the ones given. Flushes."""
-    customer = chosen or matching_customer(email, phone)
+                 chosen: Customer | None = None, same_as: int | None = None, update: bool = False,
+                 new: bool = False) -> tuple[Customer, dict]:
+    """The customer a new complaint is from, and the stored details changed on the way ({} for none):
+    ``chosen`` (picked from a search), else the stored one the e-mail or phone names, else a new one; with
+    ``new`` a new one whatever matches (another person sharing a phone, say). When the stored customer's
+    details differ from those given, raise CustomerMismatch unless the caller confirmed it is the same
+    person (``same_as`` = its id); with ``update`` the stored details then take the ones given. Flushes."""
+    customer = None if new else chosen or matching_customer(email, phone)
     if customer is None:
         customer = Customer(name=name, email=email, phone=phone, language=language)
         db.session.add(customer)
         db.session.flush()
-        return customer
+        return customer, {}
     changed = differences(customer, name, email, phone)
     if changed and same_as != customer.id:
         raise CustomerMismatch(
@@ -69,11 +71,12 @@ def customer_for(name: str, email: str | None, phone: str | None, language: str,
               "Is it the same person?", name=customer.name, fields=", ".join(_labels(changed))),
             {"customer": {"id": customer.id, "name": customer.name, "email": customer.email,
                           "phone": customer.phone}, "differences": changed})
-    if changed and update:
-        for field, values in changed.items():
-            setattr(customer, field, values["given"])
-        db.session.flush()
-    return customer
+    if not (changed and update):
+        return customer, {}
+    for field, values in changed.items():
+        setattr(customer, field, values["given"])
+    db.session.flush()
+    return customer, changed
 
 
 def _labels(changed: dict) -> list[str]:

@@ -190,13 +190,12 @@ def _constraint_problems(kind: str | None, rules: dict) -> list[str]:
     for constraint in ("min", "max"):
         if rules.get(constraint) in (None, ""):
             continue
-        raw = str(rules[constraint]).strip()
+        raw = str(rules[constraint])
         if kind not in ("long", "decimal", "date"):
             found.append(f"{constraint} applies to long, decimal or date fields only")
             continue
         try:
-            bounds[constraint] = (date.fromisoformat(raw) if kind == "date" else
-                                  _bound_number(raw, whole=kind == "long"))
+            bounds[constraint] = _bound_date(raw) if kind == "date" else _bound_number(raw, whole=kind == "long")
         except ValueError:
             expected = {"date": "a date as YYYY-MM-DD", "long": "a whole number", "decimal": "a number"}[kind]
             found.append(f"{constraint} must be {expected}, not '{raw}'")
@@ -205,9 +204,17 @@ def _constraint_problems(kind: str | None, rules: dict) -> list[str]:
     return found
 
 
+def _bound_date(raw: str) -> date:
+    """A date bound exactly as the form compares it: YYYY-MM-DD (not 20240101, 2024-W01-1 or with spaces)."""
+    day = date.fromisoformat(raw)
+    if day.isoformat() != raw:
+        raise ValueError(raw)
+    return day
+
+
 def _bound_number(raw: str, whole: bool) -> Decimal:
     try:
-        number = Decimal(raw)
+        number = Decimal(raw.strip())
     except InvalidOperation:
         raise ValueError(raw) from None
     if not number.is_finite() or (whole and number != number.to_integral_value()):

@@ -163,7 +163,7 @@ def blocked_reason(actor: User, task: HumanTask) -> str | None:
     authority limit, four eyes). None when nothing stands in the way."""
     complaint = db.session.get(Complaint, task.complaint_id)
     if complaint.status in CLOSED_STATUSES:
-        return _("the complaint is %(status)s", status=complaint.status)
+        return _("the complaint is withdrawn") if complaint.status == "withdrawn" else _("the complaint is closed")
     reason = may_work(actor, task)
     if reason:
         return reason

@@ -56,9 +56,10 @@ def hand_over(claim, record, row_id: int) -> bool:
     config = current_app.extensions["complaints.settings"]
     try:
         where = deliver(outgoing.message, config.mail_url, Path(config.outbox_path))
-    except DeliveryFailed as err:
-        log.warning("%s %s not delivered (attempt %s): %s", outgoing.kind, row_id, outgoing.attempt, err)
-        return _committed(lambda o: record(o, error=str(err)), outgoing)
+    except Exception as err:  # noqa: BLE001 - whatever failed (a full outbox disk too) waits, counted, for the next try
+        error = str(err) if isinstance(err, DeliveryFailed) else f"{type(err).__name__}: {err}"
+        log.warning("%s %s not delivered (attempt %s): %s", outgoing.kind, row_id, outgoing.attempt, error)
+        return _committed(lambda o: record(o, error=error), outgoing)
     return _committed(lambda o: record(o, where=where), outgoing)
 
 

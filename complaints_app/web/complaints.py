@@ -51,6 +51,7 @@ from ..domain.complaints import (
 from ..domain.customers import CustomerMismatch, customer_for
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
+from ..domain.driver import audit
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
@@ -61,7 +62,7 @@ from ..extensions import db
 from ..letters import LetterError
 from ..mail import outbox_name
 from ..domain.forms import storable
-from ..models import Attachment, Complaint, Customer, Letter, User
+from ..models import Attachment, AuditEvent, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from .inbox import page_number
 from .terms import choices
@@ -127,10 +128,11 @@ def new():
     uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
     mismatch = None
     if form.validate_on_submit() and upload_error is None:
+        same_as, update, new = _customer_choice(form)
         try:
-            customer = customer_for(form.customer_name.data.strip(), form.customer_email.data or None,
-                                    form.customer_phone.data or None, form.language.data, chosen=chosen,
-                                    same_as=_confirmed_customer(), update=request.form.get("customer_choice") == "update")
+            customer, changed = customer_for(
+                form.customer_name.data.strip(), form.customer_email.data or None, form.customer_phone.data or None,
+                form.language.data, chosen=chosen, same_as=same_as, update=update, new=new)
         except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
             db.session.rollback()
             return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
@@ -139,6 +141,8 @@ def new():
             description=form.description.data, product=form.product.data or None,
             claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
             jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc())
+        if changed:
+            audit(complaint, "customer_updated", current_user, data={"customer": customer.id, "changes": changed})
         for upload in uploads:
             add_attachment(current_user, complaint, upload)
         db.session.commit()
@@ -158,10 +162,19 @@ def _new_page(form, chosen, upload_error, mismatch=None, had_files=False):
                            had_files=had_files)
 
 
-def _confirmed_customer() -> int | None:
-    """The stored customer the person confirmed the complaint is from (after the mismatch question)."""
-    raw = request.form.get("same_customer", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+def _customer_choice(form) -> tuple[int | None, bool, bool]:
+    """The answer to the same-customer question: (the stored customer confirmed, update their details,
+    a new customer instead). The answer holds for the contact details it was given about: changed since,
+    the question is asked again."""
+    choice, _sep, raw = request.form.get("customer_choice", "").partition(":")
+    if choice == "new":
+        return None, False, True
+    if choice not in ("same", "update") or not (raw.isascii() and raw.isdigit() and len(raw) < 12):
+        return None, False, False
+    if (request.form.get("asked_email", "") != (form.customer_email.data or "")
+            or request.form.get("asked_phone", "") != (form.customer_phone.data or "")):
+        return None, False, False
+    return int(raw), choice == "update", False
 
 
 def _flash_same_product(same) -> None:
@@ -317,13 +330,17 @@ def letter(letter_id):
     letter, _path = letter_pdf(current_user, letter_id, rendered=False)
     complaint = db.session.get(Complaint, letter.complaint_id)
     body = None
-    if letter.pdf_sha256 is None:
+    if letter.pdf_sha256 is None and letter.status != "failed":  # a failed one shows its error instead
         try:
             body = Markup(_BODY.search(letter_preview(current_user, letter_id)).group(1))  # autoescaped template
         except LetterError as err:  # a letter that cannot be made: its error is on the page
             body = None
             flash(str(err), "error")
-    return render_template("letter.html", letter=letter, complaint=complaint, body=body)
+    sends = db.session.scalars(select(AuditEvent.data).where(AuditEvent.complaint_id == complaint.id,
+                                                             AuditEvent.kind == "letter_sent")
+                               .order_by(AuditEvent.id.desc()))
+    sent_to = next((d.get("to") for d in sends if d and d.get("letter") == letter.id), None)  # as it was then
+    return render_template("letter.html", letter=letter, complaint=complaint, body=body, sent_to=sent_to)
 
 
 _BODY = re.compile(r"<body>(.*)</body>", re.S)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from complaints_app.domain.complaints import find_customers, find_or_create_customer, register_complaint
 from complaints_app.extensions import db
+from complaints_app.models import AuditEvent, Complaint
 
 
 @pytest.fixture
@@ -93,10 +95,6 @@ def _register(client, **customer):
 
 
 def _complaints_of(customer) -> int:
-    from sqlalchemy import func, select
-
-    from complaints_app.models import Complaint
-
     return db.session.scalar(select(func.count(Complaint.id)).where(Complaint.customer_id == customer.id))
 
 
@@ -109,16 +107,36 @@ def test_an_email_of_a_stored_customer_with_another_name_asks_before_registering
     assert "Anna Nowak" in page and "Jan Nowak" in page and _complaints_of(customer) == 1  # nothing registered
     assert 'value="Late parcel"' in page or "Late parcel" in page  # what was typed is still there
 
-    same = _register(client, customer_name="Jan Nowak", same_customer=str(customer.id), customer_choice="same")
+    assert _register(client, customer_name="Jan Nowak").status_code == 409  # plain Register: asked again
+    asked = {"asked_email": "anna.nowak@example.com", "asked_phone": ""}
+    same = _register(client, customer_name="Jan Nowak", customer_choice=f"same:{customer.id}", **asked)
     assert same.status_code == 302 and _complaints_of(customer) == 2
     db.session.refresh(customer)
     assert customer.name == "Anna Nowak"  # the stored details stay
 
-    updated = _register(client, customer_name="Anna Nowak-Kowalska", customer_phone="600 999 000",
-                        same_customer=str(customer.id), customer_choice="update")
+    updated = _register(client, customer_name="Anna Nowak-Kowalska", customer_choice=f"update:{customer.id}",
+                        **asked)
     assert updated.status_code == 302 and _complaints_of(customer) == 3
     db.session.refresh(customer)
-    assert (customer.name, customer.phone) == ("Anna Nowak-Kowalska", "600 999 000")
+    assert customer.name == "Anna Nowak-Kowalska"
+    change = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "customer_updated")).all()[-1]
+    assert change.data["changes"]["name"] == {"stored": "Anna Nowak", "given": "Anna Nowak-Kowalska"}
+
+
+def test_an_answer_holds_only_for_the_contact_details_it_was_given_about(login, anna):
+    customer, _first, same_team, _other = anna
+    client = login(same_team)
+    # Asked about Anna's e-mail, the person typed another e-mail but kept her phone: asked again.
+    asked = {"asked_email": "anna.nowak@example.com", "asked_phone": "+48 600 100 200"}
+    again = _register(client, customer_name="Maria Nowak", customer_email="maria@example.com",
+                      customer_phone="+48 600 100 200", customer_choice=f"same:{customer.id}", **asked)
+    assert again.status_code == 409 and _complaints_of(customer) == 1
+    # Another person sharing the phone: a new customer, Anna untouched.
+    new = _register(client, customer_name="Maria Nowak", customer_email="maria@example.com",
+                    customer_phone="+48 600 100 200", customer_choice="new")
+    assert new.status_code == 302 and _complaints_of(customer) == 1
+    db.session.refresh(customer)
+    assert (customer.name, customer.email) == ("Anna Nowak", "anna.nowak@example.com")
 
 
 def test_spelling_the_same_details_differently_asks_nothing(login, anna):
