@@ -268,3 +268,17 @@ def test_any_failure_of_the_hand_over_is_counted_and_paused_like_a_refused_one(p
     assert letter.failed_attempts == 1 and letter.delivery_state == "retrying"
     assert letter.delivery_error.startswith(("FileExistsError", "NotADirectoryError"))
     assert letter.next_attempt_at < utcnow() + timedelta(minutes=3)  # the failure's pause, not the claim's lease
+
+
+def test_a_letter_whose_stored_pdf_is_gone_waits_and_says_why(people, register, open_task, complete, app):
+    from pathlib import Path
+
+    complaint, letter = _rendered(people, register, open_task, complete)
+    store = Path(app.extensions["complaints.settings"].letters_store)
+    (store / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf").rename(store / "moved-away.pdf")
+    try:
+        assert deliver_letter(letter.id) is False
+        assert letter.failed_attempts == 1 and "the stored PDF cannot be read" in letter.delivery_error
+        assert letter.id not in letters_to_send()  # paused: the sweep does not retry it every second
+    finally:
+        (store / "moved-away.pdf").rename(store / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf")

@@ -186,7 +186,13 @@ def claim_letter(letter_id: int) -> Outgoing | None:
         letter.next_attempt_at = None
         db.session.flush()
         return None
-    pdf = (_store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf").read_bytes()
+    try:
+        pdf = (_store() / letter.pdf_sha256[:2] / f"{letter.pdf_sha256}.pdf").read_bytes()
+    except OSError as err:  # the store lost the file, or cannot be read now: counted and paused, not retried every second
+        letter.delivery_attempts += 1
+        _failed(letter, complaint, f"the stored PDF cannot be read: {type(err).__name__}: {err}")
+        db.session.flush()
+        return None
     message = _message(letter, complaint, pdf)
     letter.message_id = message["Message-ID"]
     letter.delivery_attempts += 1
@@ -212,6 +218,13 @@ def record_letter(outgoing: Outgoing, where: str | None = None, error: str | Non
                                                     "to": complaint.customer.email, "via": where})
         db.session.flush()
         return True
+    _failed(letter, complaint, error)
+    db.session.flush()
+    return False
+
+
+def _failed(letter: Letter, complaint: Complaint, error: str) -> None:
+    """One more failure in a row: the next attempt after a longer pause, or none after ``GIVE_UP_AFTER``."""
     letter.failed_attempts += 1
     letter.delivery_error = error[:2000]
     facts = {"letter": letter.id, "error": letter.delivery_error, "failures": letter.failed_attempts}
@@ -224,8 +237,6 @@ def record_letter(outgoing: Outgoing, where: str | None = None, error: str | Non
     else:
         letter.next_attempt_at = next_attempt(letter.failed_attempts, RETRY_FIRST, RETRY_LONGEST)
         audit(complaint, "letter_delivery_failed", None, data=facts)
-    db.session.flush()
-    return False
 
 
 def letters_to_send(limit: int = 200) -> list[int]:
