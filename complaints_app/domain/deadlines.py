@@ -13,7 +13,11 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
+from babel.dates import format_date
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .errors import InvalidInput, NotFound
 
@@ -38,33 +42,34 @@ class Rule:
 
 RULES = {rule.id: rule for rule in (
     Rule("pl-consumer-14d", "PL", 14, "days", True,
-         "Civil Code art. 111 (day of receipt not counted), art. 115 (end moves off weekends and holidays); "
-         "Consumer Rights Act art. 7a", "unanswered in time: deemed accepted", letters=("final_response",), deemed_accepted=True),
+         _l("Civil Code art. 111 (day of receipt not counted), art. 115 (end moves off weekends and holidays); "
+            "Consumer Rights Act art. 7a"), _l("unanswered in time: deemed accepted"), letters=("final_response",),
+         deemed_accepted=True),
     Rule("pl-financial-30d", "PL", 30, "days", True,
-         "Act of 5 August 2015 on complaints handled by financial-market entities, art. 6; sending counts",
-         "breach of the Act; the customer may go to the Financial Ombudsman", letters=("final_response",)),
+         _l("Act of 5 August 2015 on complaints handled by financial-market entities, art. 6; sending counts"),
+         _l("breach of the Act; the customer may go to the Financial Ombudsman"), letters=("final_response",)),
     Rule("pl-financial-60d", "PL", 60, "days", True,
-         "Act of 5 August 2015, art. 7: particularly complex cases, with a notice giving reasons and the date",
-         "breach of the Act", extends="pl-financial-30d", letters=("holding_letter", "final_response")),
+         _l("Act of 5 August 2015, art. 7: particularly complex cases, with a notice giving reasons and the date"),
+         _l("breach of the Act"), extends="pl-financial-30d", letters=("holding_letter", "final_response")),
     Rule("uk-disp-summary-3bd", "GB", 3, "business_days", False,
-         "FCA DISP 1.5: resolved by close of business on the third business day after receipt",
-         "after it: a final response is needed", letters=("summary_resolution",)),
+         _l("FCA DISP 1.5: resolved by close of business on the third business day after receipt"),
+         _l("after it: a final response is needed"), letters=("summary_resolution",)),
     Rule("uk-disp-final-8w", "GB", 56, "days", False,
-         "FCA DISP 1.6.2: final or delay response within eight weeks of receipt",
-         "the customer may refer the complaint to the Financial Ombudsman Service", letters=("final_response",)),
+         _l("FCA DISP 1.6.2: final or delay response within eight weeks of receipt"),
+         _l("the customer may refer the complaint to the Financial Ombudsman Service"), letters=("final_response",)),
     Rule("uk-psd-15bd", "GB", 15, "business_days", False,
-         "FCA DISP 1.6.2A (payment services): 15 business days after receipt",
-         "the customer may refer the complaint to the Financial Ombudsman Service", letters=("final_response",)),
+         _l("FCA DISP 1.6.2A (payment services): 15 business days after receipt"),
+         _l("the customer may refer the complaint to the Financial Ombudsman Service"), letters=("final_response",)),
     Rule("uk-psd-35bd", "GB", 35, "business_days", False,
-         "FCA DISP 1.6.2A: exceptionally 35 business days, with a holding reply", "as uk-psd-15bd",
+         _l("FCA DISP 1.6.2A: exceptionally 35 business days, with a holding reply"), _l("as uk-psd-15bd"),
          extends="uk-psd-15bd", letters=("holding_letter", "final_response")),
     Rule("ua-appeal-15d", "UA", 15, "days", False,
-         "Law of Ukraine on Citizens' Appeals art. 20: 15 days when no further study is needed",
-         "breach of the Law"),
-    Rule("ua-appeal-1m", "UA", 1, "months", False, "Law of Ukraine on Citizens' Appeals art. 20: one month",
-         "breach of the Law"),
+         _l("Law of Ukraine on Citizens' Appeals art. 20: 15 days when no further study is needed"),
+         _l("breach of the Law")),
+    Rule("ua-appeal-1m", "UA", 1, "months", False, _l("Law of Ukraine on Citizens' Appeals art. 20: one month"),
+         _l("breach of the Law")),
     Rule("ua-appeal-45d", "UA", 45, "days", False,
-         "Law of Ukraine on Citizens' Appeals art. 20: 45 days at most", "breach of the Law",
+         _l("Law of Ukraine on Citizens' Appeals art. 20: 45 days at most"), _l("breach of the Law"),
          extends="ua-appeal-1m"),
 )}
 
@@ -78,8 +83,8 @@ class Deadline:
 
     def as_dict(self) -> dict:
         return {"rule": self.rule.id, "received": self.received.isoformat(), "due": self.due.isoformat(),
-                "explanation": self.explanation, "source": self.rule.source,
-                "consequence": self.rule.consequence}
+                "explanation": self.explanation, "source": str(self.rule.source),
+                "consequence": str(self.rule.consequence)}
 
 
 @lru_cache(maxsize=64)
@@ -110,13 +115,18 @@ def receipt_date(received_at: datetime, jurisdiction: str) -> date:
     return received_at.astimezone(ZONES[jurisdiction]).date()
 
 
+def _weekday(day: date) -> str:
+    """The day's name in the reader's language (English outside a request: the CLI, the API's default)."""
+    return format_date(day, "EEEE", locale=(get_locale() if has_request_context() else None) or "en")
+
+
 def compute(rule_id: str, received: date) -> Deadline:
     """The due date of ``rule_id`` for a complaint received on ``received``, with the reasoning."""
     rule = RULES.get(rule_id)
     if rule is None:
         raise NotFound(_("no deadline rule %(rule)s; rules are %(rules)s", rule=rule_id, rules=", ".join(RULES)))
     calendar = _holidays(rule.jurisdiction, received.year)
-    lines = [_("Received on %(day)s (%(weekday)s).", day=received.isoformat(), weekday=received.strftime("%A"))]
+    lines = [_("Received on %(day)s (%(weekday)s).", day=received.isoformat(), weekday=_weekday(received))]
     if rule.unit == "days":
         due = received + timedelta(days=rule.count)
         lines.append(_("The day of receipt is not counted; %(count)s days end on %(day)s.", count=rule.count,

@@ -57,8 +57,11 @@ def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     page = client.get(f"/complaints/{complaint.reference}").data.decode()
     for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski",
-                 "Wyślij potwierdzenie przyjęcia", "Kwalifikacja", "obsługa klienta"):  # the history, the role
+                 "Wyślij potwierdzenie przyjęcia", "Kwalifikacja", "obsługa klienta",  # the history, the role
+                 "Kodeks cywilny art. 111", "reklamację uważa się za uznaną"):  # the deadline's reasoning
         assert word in page, word
+    weekdays = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
+    assert any(f"({day})" in page for day in weekdays)
     listed = client.get("/complaints").data.decode()
     assert ">czeka na klienta</option>" in listed  # the status filter
     assert ">telefon</option>" in client.get("/complaints/new").data.decode()
