@@ -71,6 +71,28 @@ def storable(text: str) -> bool:
     return UNSTORABLE.search(text) is None
 
 
+_GROUPING = re.compile(r"[\s\u00a0\u202f']")  # spaces (also the no-break ones Polish formatting uses)
+_AMOUNT = re.compile(r"-?[0-9]{1,13}(?:[.,]([0-9]+))?")
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount as people type it: ``1500.50``, ``1500,50``, ``1 500,50``. One decimal separator, at most
+    two decimals; ``1,500.50`` (two kinds of separator) is refused rather than guessed, and ``1,500`` has
+    three decimals, so it is refused too, never read as one and a half."""
+    cleaned = _GROUPING.sub("", text.strip())
+    if "," in cleaned and "." in cleaned or cleaned.count(",") + cleaned.count(".") > 1:
+        raise ValueError(_("write the amount with one decimal separator and no other, such as 1500.50 or 1500,50"))
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None:
+        raise ValueError(_("must be an amount such as 120.50"))
+    if len(match.group(1) or "") > 2:  # as written: 1,500 is not one and a half
+        raise ValueError(_("must be an amount with at most two decimal places"))
+    amount = Decimal(cleaned.replace(",", "."))
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(_("must be an amount below 1,000,000,000,000"))
+    return amount
+
+
 def _coerce(field: dict, raw):
     kind = field["type"]
     if kind == "string":
@@ -96,15 +118,7 @@ def _coerce(field: dict, raw):
     if kind == "decimal":
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise ValueError(_("must be an amount such as 120.50"))
-        try:
-            amount = Decimal(str(raw).strip().replace(",", "."))
-        except InvalidOperation:
-            raise ValueError(_("must be an amount such as 120.50")) from None
-        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-            raise ValueError(_("must be an amount below 1,000,000,000,000"))
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValueError(_("must be an amount with at most two decimal places"))
-        return float(amount)
+        return float(parse_amount(str(raw)))
     if kind == "date":
         try:
             return date.fromisoformat(str(raw).strip()).isoformat()

@@ -31,14 +31,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import (
     DateTimeLocalField,
-    DecimalField,
     EmailField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..domain.access import require_role, require_view
 from ..domain.attachments import add_attachment, open_attachment, read_upload
@@ -61,7 +60,7 @@ from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..letters import LetterError
 from ..mail import outbox_name
-from ..domain.forms import storable
+from ..domain.forms import parse_amount, storable
 from ..models import Attachment, AuditEvent, Complaint, Customer, Letter, User
 from ..models.base import utcnow
 from .inbox import page_number
@@ -76,6 +75,20 @@ def _choices(values):
     return [SelectChoice(v, v.replace("_", " ")) for v in values]
 
 
+class AmountField(StringField):
+    """Money as people type it (1500,50 · 1 500,50 · 1500.50), shown as typed; ``data`` is a Decimal. Not an
+    ``<input type=number>``: a browser there drops a decimal comma without a word (1500,50 became 150050)."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        if self.raw.strip():
+            self.data = parse_amount(self.raw)  # a ValueError becomes the field's error
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else f"{self.data:.2f}")
+
+
 class ComplaintForm(FlaskForm):
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
     customer_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
@@ -84,8 +97,7 @@ class ComplaintForm(FlaskForm):
     category = SelectField(_l("Category"), choices=choices("category", CATEGORIES))
     product = StringField(_l("Product or order"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=20000)])
-    claimed_amount = DecimalField(_l("Amount claimed"), places=2,
-                                  validators=[Optional(), NumberRange(min=0, max=10**11)])
+    claimed_amount = AmountField(_l("Amount claimed"), validators=[Optional()])
     currency = SelectField(_l("Currency"), choices=_choices(CURRENCIES))
     language = SelectField(_l("Customer's language"), choices=choices("language", LANGUAGES))
     jurisdiction = SelectField(_l("Jurisdiction"), choices=_choices(JURISDICTIONS))
@@ -99,6 +111,10 @@ class ComplaintForm(FlaskForm):
             if isinstance(field.data, str) and not storable(field.data):
                 field.errors = [*field.errors, _("contains a character that cannot be stored")]
                 ok = False
+        amount = self.claimed_amount.data
+        if amount is not None and not 0 <= amount <= 10**11:
+            self.claimed_amount.errors.append(_("The amount must be from 0 to 100,000,000,000."))
+            ok = False
         if not self.customer_email.data and not self.customer_phone.data:
             self.customer_phone.errors.append(_("Give the customer's e-mail or phone."))
             ok = False

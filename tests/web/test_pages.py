@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from complaints_app.extensions import db
@@ -271,3 +272,27 @@ def test_ids_beyond_any_row_are_404_pages(login, people):
     client = login(people.admin)
     for path in ("/letters/99999999999999999999", "/attachments/2147483648", "/letters/2147483647"):
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("typed, stored", [("1500,50", "1500.50"), ("1 500,50", "1500.50"), ("1500.50", "1500.50"),
+                                           ("1\u00a0500", "1500.00")])
+def test_an_amount_is_read_as_people_type_it(login, people, typed, stored):
+    client = login(people.staff)
+    response = client.post("/complaints/new", data={
+        "customer_name": "Ola Lis", "customer_email": f"ola{abs(hash(typed))}@example.com", "language": "pl",
+        "channel": "phone", "category": "product", "description": "Broken", "claimed_amount": typed,
+        "currency": "PLN", "jurisdiction": "PL", "regime": "consumer"})
+    assert response.status_code == 302
+    reference = response.headers["Location"].rsplit("/", 1)[1]
+    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    assert str(complaint.claimed_amount) == stored
+
+
+@pytest.mark.parametrize("typed", ["1,500.50", "1.500,50", "1,500", "12e3", "-5"])
+def test_an_amount_that_could_be_read_two_ways_is_refused_not_guessed(login, people, typed):
+    page = login(people.staff).post("/complaints/new", data={
+        "customer_name": "Ola Lis", "customer_email": "ola.refused@example.com", "language": "pl",
+        "channel": "phone", "category": "product", "description": "Broken", "claimed_amount": typed,
+        "currency": "PLN", "jurisdiction": "PL", "regime": "consumer"})
+    assert page.status_code == 400 and 'id="claimed_amount-error"' in page.data.decode()
+    assert f'value="{typed}"' in page.data.decode()  # what was typed stays, to correct

@@ -111,3 +111,17 @@ def test_a_refused_completion_keeps_what_was_typed(login, people, register, open
     assert refused.status_code == 403 and "this task is assigned to someone else" in page
     assert "A long, careful reason I would hate to retype" in page
     assert open_task(complaint, "Approve escalation").state == "open"
+
+
+def test_a_money_field_names_its_currency_and_starts_with_two_decimals(login, people, register, open_task, complete):
+    complaint = register(people.staff, claimed_amount=Decimal("400.00"))
+    escalate(people, complaint, open_task, complete)
+    complete(people.investigator, open_task(complaint, "Investigate"), root_cause="other", decision="partly_upheld",
+             decision_reasons="Partly")
+    page = login(people.investigator).get(f"/tasks/{open_task(complaint, 'Adjust compensation').id}").data.decode()
+    assert "Compensation amount (PLN)" in page and 'value="200.00"' in page
+    adjust = open_task(complaint, "Adjust compensation")
+    done = login(people.investigator).post(f"/tasks/{adjust.id}", data={"compensation_amount": "1 250,5",
+                                                                         "compensation_note": ""})
+    assert done.status_code == 302
+    assert open_task(complaint, "Approve compensation").context["compensation_amount"] == 1250.5
