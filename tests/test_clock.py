@@ -75,7 +75,7 @@ def test_near_the_deadline_a_holding_letter_goes_out_and_supervisors_are_told(pe
     letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id,
                                                     Letter.letter_type == "holding_letter"))
     from complaints_app.domain.letters import letter_context
-    assert letter_context(letter, complaint)["due_on"] == "2026-11-16"
+    assert letter_context(letter, complaint)["due_on"] == "16 listopada 2026"
     note = notes_for(people.supervisor, "statutory_near")[-1]
     assert note.complaint_id == complaint.id and note.data["working_days_left"] == 3
     assert "2026-11-16" in notify.sentence(note)

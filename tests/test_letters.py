@@ -336,3 +336,19 @@ def test_a_sent_letter_names_the_address_it_went_to_even_after_the_customer_move
     db.session.commit()
     page = login(people.staff).get(f"/letters/{letter.id}").data.decode()
     assert f"to {sent_to}" in page and "moved@example.test" not in page
+
+
+def test_letters_write_dates_and_amounts_as_their_language_does(people, register, open_task, complete):
+    from datetime import datetime, timezone
+
+    from complaints_app.domain.letters import letter_context
+
+    # Received at 00:30 in Warsaw on 3 November: 2 November in UTC, but the customer's day is the 3rd.
+    complaint = register(people.staff, received_at=datetime(2026, 11, 2, 23, 30, tzinfo=timezone.utc))
+    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id))
+    letter.context = {**letter.context, "compensation_amount": 1200.5, "compensation_approved": True}
+    context = letter_context(letter, complaint)
+    assert context["received_on"] == "3 listopada 2026"
+    assert context["compensation_amount"] == "1\u00a0200,50"
+    letter.language = "en"
+    assert letter_context(letter, complaint)["received_on"] == "3 November 2026"

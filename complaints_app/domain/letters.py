@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from ..letters import LetterError, LetterRenderer
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
 from .access import require_role, require_view
+from .deadlines import receipt_date
 from .dispatch import after_commit
 from .driver import audit
 from .errors import Conflict, InvalidInput, NotFound
@@ -41,15 +44,26 @@ def renderer() -> LetterRenderer:
     return found
 
 
+LOCALES = {"pl": "pl_PL", "en": "en_GB", "uk": "uk_UA"}  # how each letter language writes dates and amounts
+
+
 def letter_context(letter: Letter, complaint: Complaint) -> dict:
-    """A plain-data context: the letter's own snapshot of the process plus the complaint's facts."""
+    """A plain-data context: the letter's own snapshot of the process plus the complaint's facts, dates and
+    amounts written as the letter's language writes them (17 grudnia 2026 · 1 200,50)."""
+    locale = LOCALES.get(letter.language, "en_GB")
     amount = letter.context.get("compensation_amount")
     decision = letter.context.get("decision") or ("resolved_first_contact" if letter.letter_type ==
                                                   "final_response" else "")
+    due = letter.context.get("due_on") or (complaint.statutory_due_on.isoformat() if complaint.statutory_due_on
+                                           else "")
+
+    def day(value: date) -> str:
+        return format_date(value, "long", locale=locale)
+
     return {
         "reference": complaint.reference,
-        "received_on": complaint.received_at.date().isoformat(),
-        "today": (letter.created_at or utcnow()).date().isoformat(),
+        "received_on": day(receipt_date(complaint.received_at, complaint.jurisdiction)),
+        "today": day((letter.created_at or utcnow()).date()),
         "customer_name": complaint.customer.name,
         "customer_email": complaint.customer.email or "",
         "description": complaint.description,
@@ -58,11 +72,10 @@ def letter_context(letter: Letter, complaint: Complaint) -> dict:
         "decision": decision,
         "decision_reasons": letter.context.get("decision_reasons") or letter.context.get("fc_summary") or "",
         "remedy": letter.context.get("remedy") or "",
-        "compensation_amount": f"{float(amount):.2f}" if amount and letter.context.get("compensation_approved")
-        else "",
+        "compensation_amount": format_decimal(amount, "#,##0.00", locale=locale)
+        if amount and letter.context.get("compensation_approved") else "",
         "currency": complaint.currency,
-        "due_on": letter.context.get("due_on") or (complaint.statutory_due_on.isoformat()
-                                                     if complaint.statutory_due_on else ""),
+        "due_on": day(date.fromisoformat(due)) if due else "",
         "delay_reasons": letter.context.get("delay_reasons") or "",
         "correction_of": letter.context.get("correction_of") or "",
         "correction_note": letter.context.get("correction_note") or "",

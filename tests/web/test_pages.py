@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from complaints_app.extensions import db
@@ -242,7 +243,7 @@ def test_extending_a_financial_deadline_records_why_and_writes_the_holding_lette
     db.session.commit()
     _, path = letter_pdf(people.supervisor, letter.id)
     text = " ".join(text_of(path.read_bytes()).split())
-    assert reasons in text and expected.isoformat() in text and "60 dni" in text
+    assert reasons in text and format_date(expected, "long", locale="pl_PL") in text and "60 dni" in text
     again = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons})
     assert again.status_code == 302
     db.session.refresh(complaint)
