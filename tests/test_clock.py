@@ -3,6 +3,7 @@ statutory deadline, deemed acceptance after it, reminders to holders and supervi
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -225,7 +226,8 @@ def test_notifications_are_emailed_once_in_the_readers_language(app, people, reg
                               policy=policy.default)
     assert mail["To"] == "reader@example.test"
     assert complaint.reference in mail["Subject"]
-    assert "ustawowy termin" in mail.get_content()
+    assert "ustawowy termin" in mail.get_content() and "(-ych)" not in mail.get_content()
+    assert re.search(r"za \d+ (dzień roboczy|dni robocze|dni roboczych),", mail.get_content())
 
 
 def test_the_inbox_lists_unread_alerts_until_they_are_marked_read(people, register, login):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Complaint, HumanTask, User
 from .errors import Forbidden, NotFound
+from .terms import term
 
 SEE_ALL = ("admin", "process_owner")
 
@@ -52,7 +53,7 @@ def may_work(actor: User, task: HumanTask) -> str | None:
     if task.role is None:
         return _("lane “%(lane)s” is not mapped to a role", lane=task.lane)
     if not actor.has_role(task.role):
-        return _("this task needs the role %(role)s", role=task.role)
+        return _("this task needs the role %(role)s", role=term("role", task.role))
     if task.assignee_id is not None and task.assignee_id != actor.id:
         return _("this task is assigned to someone else")
     return None

@@ -9,6 +9,7 @@ from email.utils import formatdate
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
@@ -61,9 +62,12 @@ def sentence(note: Notification) -> str:
                  task=d.get("task", ""), reference=d.get("reference", ""), percent=d.get("percent", ""),
                  due=d.get("due", ""))
     if note.kind == "statutory_near":
-        return _("%(reference)s: the statutory deadline (%(rule)s) is %(due)s, %(left)s working day(s) from now, "
-                 "and the customer has no answer yet.", reference=d.get("reference", ""), rule=d.get("rule", ""),
-                 due=d.get("due", ""), left=d.get("working_days_left", ""))
+        left = d.get("working_days_left")
+        return ngettext("%(reference)s: the statutory deadline (%(rule)s) is %(due)s, %(num)d working day from now, "
+                        "and the customer has no answer yet.",
+                        "%(reference)s: the statutory deadline (%(rule)s) is %(due)s, %(num)d working days from now, "
+                        "and the customer has no answer yet.", left if isinstance(left, int) else 0,
+                        reference=d.get("reference", ""), rule=d.get("rule", ""), due=d.get("due", ""))
     if note.kind == "statutory_breached":
         text = _("%(reference)s: the statutory deadline (%(rule)s) of %(due)s has passed without an answer.",
                  reference=d.get("reference", ""), rule=d.get("rule", ""), due=d.get("due", ""))

@@ -18,6 +18,7 @@ from .access import may_work, require_role, require_view
 from .driver import CLOSED_STATUSES, TASKS, audit, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
+from .terms import term
 
 SCOPES = ("mine", "available", "team")
 
@@ -181,7 +182,7 @@ def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict)
     if role_var:
         role = data.get(role_var)
         if not role or not actor.has_role(role):
-            raise Forbidden(_("this decision needs the role %(role)s", role=role))
+            raise Forbidden(_("this decision needs the role %(role)s", role=term("role", role)))
     amount_var = props.get("authority_amount_var")
     if amount_var:
         currency = data.get(props.get("authority_currency_var") or "currency") or complaint.currency

@@ -18,7 +18,7 @@ from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, complaints, inbox, processes, tasks, vendor
 from .csp import CSP
-from .terms import term
+from ..domain.terms import term
 
 BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, processes.bp, admin.bp, vendor.bp)
 

@@ -1,0 +1,59 @@
+"""The app's fixed vocabularies (statuses, channels, categories, letter and task states...) in the reader's
+language. Stored values stay as they are (the API and the CSV give them raw); pages show these words."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_pgettext
+
+TERMS = {
+    "status": {
+        "open": lazy_pgettext("status", "open"), "escalated": lazy_pgettext("status", "escalated"),
+        "awaiting_customer": lazy_pgettext("status", "awaiting customer"),
+        "resolved": lazy_pgettext("status", "resolved"), "closed": lazy_pgettext("status", "closed"),
+        "withdrawn": lazy_pgettext("status", "withdrawn")},
+    "channel": {
+        "phone": lazy_pgettext("channel", "phone"), "email": lazy_pgettext("channel", "e-mail"),
+        "web": lazy_pgettext("channel", "web"), "chat": lazy_pgettext("channel", "chat"),
+        "letter": lazy_pgettext("channel", "letter"), "in_person": lazy_pgettext("channel", "in person")},
+    "category": {
+        "product": lazy_pgettext("category", "product"), "service": lazy_pgettext("category", "service"),
+        "billing": lazy_pgettext("category", "billing"), "delivery": lazy_pgettext("category", "delivery"),
+        "staff": lazy_pgettext("category", "staff"), "other": lazy_pgettext("category", "other")},
+    "regime": {
+        "consumer": lazy_pgettext("regime", "consumer"), "financial": lazy_pgettext("regime", "financial"),
+        "payment_services": lazy_pgettext("regime", "payment services")},
+    "language": {
+        "pl": lazy_pgettext("language", "Polish"), "en": lazy_pgettext("language", "English"),
+        "uk": lazy_pgettext("language", "Ukrainian")},
+    "letter_state": {
+        "draft": lazy_pgettext("letter", "draft"), "rendered": lazy_pgettext("letter", "ready"),
+        "sent": lazy_pgettext("letter", "sent"), "failed": lazy_pgettext("letter", "failed")},
+    "letter_type": {
+        "acknowledgement": lazy_pgettext("letter", "acknowledgement"),
+        "escalation_notice": lazy_pgettext("letter", "escalation notice"),
+        "holding_letter": lazy_pgettext("letter", "holding letter"),
+        "final_response": lazy_pgettext("letter", "final response"),
+        "summary_resolution": lazy_pgettext("letter", "summary resolution"),
+        "withdrawal_confirmation": lazy_pgettext("letter", "withdrawal confirmation")},
+    "compensation_state": {
+        "proposed": lazy_pgettext("compensation", "proposed"), "approved": lazy_pgettext("compensation", "approved"),
+        "rejected": lazy_pgettext("compensation", "rejected"), "paid": lazy_pgettext("compensation", "paid")},
+    "priority": {
+        "urgent": lazy_pgettext("priority", "urgent"), "high": lazy_pgettext("priority", "high"),
+        "normal": lazy_pgettext("priority", "normal"), "low": lazy_pgettext("priority", "low")},
+    "role": {
+        "staff": lazy_pgettext("role", "staff"), "supervisor": lazy_pgettext("role", "supervisor"),
+        "manager": lazy_pgettext("role", "manager"), "customer_centre": lazy_pgettext("role", "customer centre"),
+        "process_owner": lazy_pgettext("role", "process owner"), "admin": lazy_pgettext("role", "admin")},
+    "task_state": {
+        "open": lazy_pgettext("task", "open"), "completed": lazy_pgettext("task", "completed"),
+        "cancelled": lazy_pgettext("task", "cancelled")},
+}
+
+
+def term(kind: str, value: str | None) -> str:
+    """The word for ``value`` of vocabulary ``kind``; a value the app does not know (a status a new diagram
+    uses, a letter type added under letters/) as stored, underscores as spaces."""
+    known = TERMS.get(kind, {}).get(value or "")
+    return str(known) if known is not None else (value or "").replace("_", " ")
+
