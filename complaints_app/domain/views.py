@@ -48,13 +48,15 @@ def complaint_story(complaint: Complaint) -> dict:
                       + [c.proposed_by_id for c in compensations] + [c.approved_by_id for c in compensations])
     return {"instance": instance, "tasks": tasks, "history": history, "letters": letters,
             "compensations": compensations, "incidents": incidents, "names": names,
-            "elements": element_properties({e.definition_id for e in history})}
+            "elements": element_properties({e.definition_id for e in history},
+                                           instance.definition_id if instance else None)}
 
 
-def element_properties(definition_ids) -> dict[str, dict]:
+def element_properties(definition_ids, current: int | None = None) -> dict[str, dict]:
     """The diagram properties of each element of the given versions, by "<version id>:<element id>" (the
-    history shows an element under its name in the reader's language, ``label:pl``)."""
-    ids = [i for i in definition_ids if i]
+    history shows an element under its name in the reader's language, ``label:pl``); rows recorded without a
+    version (a claim, say) take the ``current`` version's, under "None:<element id>"."""
+    ids = [i for i in {*definition_ids, current} if i]
     if not ids:
         return {}
     found = {}
@@ -63,6 +65,8 @@ def element_properties(definition_ids) -> dict[str, dict]:
         for element_id, element in (elements or {}).items():
             if element.get("properties"):
                 found[f"{definition_id}:{element_id}"] = element["properties"]
+                if definition_id == current:
+                    found[f"None:{element_id}"] = element["properties"]
     return found
 
 

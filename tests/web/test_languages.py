@@ -51,14 +51,16 @@ def test_errors_speak_the_users_language(login, people, register, open_task):
     client.post("/language", data={"language": "en", "next": "/inbox"})
 
 
-def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(login, people, register):
+def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(login, people, register, open_task):
     complaint = register(people.staff)
     client = login(people.staff)
+    client.post(f"/tasks/{open_task(complaint).id}/claim")
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     page = client.get(f"/complaints/{complaint.reference}").data.decode()
     for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski",
                  "Wyślij potwierdzenie przyjęcia", "Kwalifikacja", "obsługa klienta",  # the history, the role
-                 "Kodeks cywilny art. 111", "reklamację uważa się za uznaną"):  # the deadline's reasoning
+                 "Kodeks cywilny art. 111", "reklamację uważa się za uznaną",  # the deadline's reasoning
+                 "„Pierwszy kontakt”"):  # the claim, recorded without a diagram version
         assert word in page, word
     weekdays = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
     assert any(f"({day})" in page for day in weekdays)
