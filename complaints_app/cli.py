@@ -112,14 +112,14 @@ def _seed_demo() -> None:
         ("first_contact_resolution", 0), ("rejected", 1), ("upheld_above_supervisor_limit", 2),
         ("upheld_above_supervisor_limit", 4), ("rejected", 3), ("first_contact_resolution", None),
     ]):
-        complaint = register_simulated(staff, PATHS[path], index)
+        complaint = register_simulated(staff, PATHS[path], index, demo=True)
         drive(complaint, PATHS[path], users, random.Random(index), max_operations=steps)
     db.session.commit()
     # One the customer withdrew, and one whose statutory deadline is near (a holding letter, alerts).
-    withdrawn = register_simulated(staff, PATHS["rejected"], 6)
+    withdrawn = register_simulated(staff, PATHS["rejected"], 6, demo=True)
     db.session.commit()
-    send_message(staff, withdrawn, "complaint_withdrawn", "The customer called: the shop replaced the product.")
-    near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12))
+    send_message(staff, withdrawn, "complaint_withdrawn", "Klient zadzwonił: sklep wymienił produkt.")
+    near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12), demo=True)
     tick(near.id, near.clock_next_at)
     db.session.commit()
 

@@ -221,11 +221,32 @@ def _task_data(complaint: Complaint, task) -> dict:
     return run.task_data(task.id)
 
 
-def register_simulated(actor: User, scenario: dict, index: int, received_at: datetime | None = None) -> Complaint:
-    customer = find_or_create_customer(f"Simulated customer {index}", f"customer{index}@example.test", None, "pl")
+# What the demo's complaints are about (the simulation's own are plainly "Simulated ..."): real-looking
+# customers, with addresses that can be typed into the registration form again (example.com).
+DEMO_CASES = [
+    ("Anna Nowak", "Ekspres do kawy EM-200", "Ekspres przecieka po dwóch tygodniach używania."),
+    ("Piotr Wiśniewski", "Czajnik K1", "Czajnik wyłącza się, zanim woda się zagotuje."),
+    ("Katarzyna Wójcik", "Odkurzacz V8", "Akumulator odkurzacza trzyma tylko pięć minut."),
+    ("Tomasz Kamiński", "Pralka WM-7", "Pralka nie odpompowuje wody; serwis nie przyjechał."),
+    ("Magdalena Lewandowska", "Toster T2", "Toster przypala jedną stronę pieczywa."),
+    ("Jan Zieliński", "Lodówka F300", "Lodówka dostarczona z wgniecionymi drzwiami."),
+    ("Ewa Szymańska", "Mikser M5", "Mikser przestał działać po miesiącu."),
+    ("Michał Woźniak", "Żelazko S9", "Żelazko zostawia brązowe plamy na ubraniach."),
+]
+
+
+def register_simulated(actor: User, scenario: dict, index: int, received_at: datetime | None = None,
+                       demo: bool = False) -> Complaint:
+    if demo:
+        name, product, description = DEMO_CASES[index % len(DEMO_CASES)]
+        email = f"{name.split()[0].lower()}.{index}@example.com".replace("ł", "l")
+    else:
+        name, product, description = f"Simulated customer {index}", "Simulated product", "Simulated complaint"
+        email = f"customer{index}@example.test"
+    customer = find_or_create_customer(name, email, None, "pl")
     complaint = register_complaint(
-        actor, customer=customer, channel="phone", category="product", product="Simulated product",
-        description="Simulated complaint", claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
+        actor, customer=customer, channel="phone", category="product", product=product,
+        description=description, claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
         currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA,
         received_at=received_at)
     db.session.commit()

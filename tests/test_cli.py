@@ -83,3 +83,30 @@ def test_simulate_prints_json(app):
     assert body["complaints_per_s"] > 0 and body["task_completions_per_s"] > 0
     assert sum(body["paths"].values()) == 3
     assert 0 < body["cpu_s"] <= body["elapsed_s"] + 0.05  # one thread: its CPU time fits in the time it took
+
+
+def test_init_demo_seeds_every_role_and_complaints_in_several_states_that_forms_take_again(tmp_path):
+    from complaints_app.models import Complaint, Customer
+    from tests.conftest import build_app, drop_database, fresh_database_url
+
+    url = fresh_database_url(tmp_path)
+    app = build_app(tmp_path, url)
+    app.config["WTF_CSRF_ENABLED"] = False  # the forms' own checks are under test here, not CSRF
+    try:
+        result = app.test_cli_runner().invoke(args=["init", "--demo"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            states = dict(db.session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
+            assert {"open", "escalated", "awaiting_customer", "closed", "withdrawn"} <= set(states)
+            anna = db.session.scalar(select(Customer).where(Customer.name == "Anna Nowak"))
+            client = app.test_client()
+            assert client.post("/login", data={"username": "staff", "password": "demo-password"}).status_code == 302
+            again = client.post("/complaints/new", data={
+                "customer_id": anna.id, "customer_name": anna.name, "customer_email": anna.email, "language": "pl",
+                "channel": "phone", "category": "product", "description": "Znowu przecieka", "currency": "PLN",
+                "jurisdiction": "PL", "regime": "consumer"})
+            assert again.status_code == 302, again.data[:2000]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop_database(url)
