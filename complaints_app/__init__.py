@@ -98,6 +98,10 @@ def _engine_options(settings: Settings) -> dict:
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine) -> None:
     """WAL, foreign keys, and BEGIN IMMEDIATE: one writer at a time, no upgrade deadlocks. Every commit
     reaches the disk (``synchronous=FULL``, ~0.5 ms here): with NORMAL an OS crash or power cut could undo
@@ -110,6 +114,8 @@ def _configure_sqlite(engine) -> None:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # SQLite's own lower() knows only ASCII: searching "WIŚNIEWSKA" would miss Wiśniewska.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -56,11 +56,10 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
         query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, time(), timezone.utc))
     if filters.received_to:
         query = query.where(Complaint.received_at < datetime.combine(filters.received_to, time.max, timezone.utc))
-    if filters.text:
-        text = filters.text.strip()
-        customers = select(Customer.id).where(or_(*(column.icontains(text, autoescape=True) for column in (
+    for word in (filters.text or "").split()[:8]:  # every word somewhere: "Kowalski Jan" finds Jan Kowalski
+        customers = select(Customer.id).where(or_(*(column.icontains(word, autoescape=True) for column in (
             Customer.name, Customer.email, Customer.phone))))
-        query = query.where(or_(*(column.icontains(text, autoescape=True) for column in (
+        query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
             Complaint.reference, Complaint.description, Complaint.product)), Complaint.customer_id.in_(customers)))
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",

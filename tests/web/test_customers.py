@@ -166,3 +166,17 @@ def test_the_api_names_the_mismatch_and_takes_the_customers_id(client, people, a
     assert _complaints_of(customer) == 2
     body["customer"]["id"] = 10**6
     assert client.post("/api/v1/complaints", json=body, headers=headers).status_code == 404
+
+
+def test_search_ignores_case_in_polish_letters_too(login, people, register):
+    from complaints_app.domain.complaints import find_or_create_customer as customer_named
+
+    customer = customer_named("Zofia Wiśniewska", "zofia.w@example.com", None, "pl")
+    complaint = register_complaint(people.staff, customer=customer, channel="phone", category="product",
+                                   description="Łańcuch spadł", currency="PLN", language="pl", jurisdiction="PL",
+                                   regime="consumer")
+    db.session.commit()
+    client = login(people.staff)
+    assert complaint.reference in client.get("/complaints?q=WIŚNIEWSKA").data.decode()
+    assert complaint.reference in client.get("/complaints?q=łańcuch").data.decode()
+    assert customer in find_customers("ŚNIEW")

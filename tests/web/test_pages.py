@@ -97,6 +97,8 @@ def test_the_list_finds_complaints_by_customer_and_the_csv_names_customer_and_de
     page = client.get(f"/complaints?q={email[:9].upper()}").data.decode()
     assert complaint.reference in page
     assert complaint.reference not in client.get("/complaints?q=nobody-like-this").data.decode()
+    assert complaint.reference in client.get("/complaints?q=Kowalski+Jan+toaster").data.decode()  # any order
+    assert complaint.reference not in client.get("/complaints?q=Kowalski+Anna").data.decode()
     rows = list(csv.DictReader(io.StringIO(client.get(f"/complaints.csv?q={email}").data.decode())))
     (row,) = [r for r in rows if r["reference"] == complaint.reference]
     assert (row["customer"], row["customer_email"]) == ("Jan Kowalski", email)
