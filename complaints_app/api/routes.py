@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -54,14 +55,15 @@ def _domain_error(err: DomainError):
 @bp.app_errorhandler(404)
 def _not_found(err):
     if not request.path.startswith(bp.url_prefix + "/"):
-        return err
+        return render_template("error.html", message=_("There is no such page."), status=404), 404
     return jsonify({"error": {"code": "not_found", "message": "no such resource", "details": {}}}), 404
 
 
 @bp.app_errorhandler(405)
 def _bad_method(err):
     if not request.path.startswith(bp.url_prefix + "/"):
-        return err
+        return render_template("error.html", message=_("This page cannot be opened that way: go back and use "
+                                                        "its buttons."), status=405), 405
     return jsonify({"error": {"code": "method_not_allowed", "message": str(err), "details": {}}}), 405
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from ..models import ROLES, ApiToken, LaneRole, User
 from ..models.complaints import CURRENCIES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NEW_TOKEN = "admin.new_token"
 PLACES = ("PL-consumer", "PL-financial", "PL-payment_services", "GB-consumer", "GB-financial", "GB-payment_services",
           "UA-consumer")
 
@@ -74,6 +75,9 @@ def edit(user_id):
         db.session.commit()
         flash(_("Saved."), "info")
         return redirect(url_for("admin.edit", user_id=user.id))
+    made = session.pop(NEW_TOKEN, None)  # shown once, on the page the creation led to
+    if made and made.get("user") == user.id:
+        new_token = made.get("token")
     tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
     return render_template("admin_user.html", user=user, roles=ROLES, currencies=CURRENCIES, tokens=tokens,
                            new_token=new_token)
@@ -88,10 +92,10 @@ def new_token(user_id):
     token = create_token(user, (request.form.get("name") or "api")[:120],
                          int(days) if days.isascii() and days.isdigit() and len(days) < 5 else 0)
     db.session.commit()
-    tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
-    # Shown once, never stored: only its hash is kept.
-    return render_template("admin_user.html", user=user, roles=ROLES, currencies=CURRENCIES, tokens=tokens,
-                           new_token=token)
+    # Shown once, never stored (only its hash is kept): carried to the user's page in the signed session,
+    # so that reloading the page neither shows it again nor posts a second token.
+    session[NEW_TOKEN] = {"user": user.id, "token": token}
+    return redirect(url_for("admin.edit", user_id=user.id))
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

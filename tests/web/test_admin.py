@@ -48,7 +48,9 @@ def test_an_admin_cannot_lock_themselves_out(login, people):
 
 def test_a_token_is_shown_once_works_and_can_be_revoked(login, people):
     client = login(people.admin)
-    page = client.post(f"/admin/users/{people.staff.id}/tokens", data={"name": "crm"}).data.decode()
+    made = client.post(f"/admin/users/{people.staff.id}/tokens", data={"name": "crm", "days": "30"})
+    assert made.status_code == 302 and made.headers["Location"].endswith(f"/admin/users/{people.staff.id}")
+    page = client.get(made.headers["Location"]).data.decode()
     token = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
     api = client.application.test_client()
     assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -57,6 +59,17 @@ def test_a_token_is_shown_once_works_and_can_be_revoked(login, people):
     token_id = re.findall(r"/admin/tokens/(\d+)/revoke", again)[-1]
     client.post(f"/admin/tokens/{token_id}/revoke")
     assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_unknown_pages_and_wrong_methods_answer_in_the_readers_language(login, people):
+    client = login(people.admin)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Nie ma takiej strony." in missing.data.decode()
+    wrong = client.get(f"/admin/users/{people.staff.id}/tokens")
+    assert wrong.status_code == 405 and "Tej strony nie można otworzyć w ten sposób" in wrong.data.decode()
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert client.get("/api/v1/nothing").json["error"]["code"] == "not_found"  # the API keeps JSON
 
 
 def test_map_a_lane_to_a_role(login, people):
