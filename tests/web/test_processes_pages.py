@@ -74,3 +74,20 @@ def test_external_entities_script_escapes_and_huge_files_are_refused(login, peop
     assert versions() == before
     del response, huge
     gc.collect()  # let the spooled bodies go here, where their warning is expected
+
+
+def test_the_version_page_names_its_waiting_tasks_in_the_readers_language(login, people, register):
+    from sqlalchemy import select
+
+    from complaints_app.extensions import db
+    from complaints_app.models import WorkflowInstance
+
+    complaint = register(people.staff)
+    definition_id = db.session.scalar(select(WorkflowInstance.definition_id)
+                                      .where(WorkflowInstance.complaint_id == complaint.id))
+    client = login(people.owner)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.get(f"/processes/{definition_id}").data.decode()
+    assert "Pierwszy kontakt <code>Task_FirstContact</code>" in page
+    assert 'data-text-waiting="czeka teraz"' in page
+    client.post("/language", data={"language": "en", "next": "/inbox"})

@@ -38,7 +38,10 @@
       badge.className = "heat-badge heat-badge-" + level;
       badge.setAttribute("data-element", id);
       badge.textContent = h.waiting + (h.median_seconds !== undefined ? " · " + duration(h.median_seconds) : "");
-      badge.title = h.waiting + " waiting now" + (h.median_seconds !== undefined ? "; median time in the task " + duration(h.median_seconds) : "");
+      var box = document.getElementById("diagram");  // the page gives the words in the reader's language
+      badge.title = h.waiting + " " + (box.getAttribute("data-text-waiting") || "waiting now") +
+        (h.median_seconds !== undefined ? "; " + (box.getAttribute("data-text-median") || "median time in the task") +
+          " " + duration(h.median_seconds) : "");
       overlays.add(id, "heat", { position: { top: -14, right: 10 }, html: badge });
     });
   }
