@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lxml import etree
 from sqlalchemy import select
 
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from ..models import (
     UserRole,
     WorkflowInstance,
 )
+from ..workflow.xml import parse_xml
 from .driver import load, shown_keys
 from .errors import NotFound
 
@@ -70,7 +72,21 @@ def element_properties(definition_ids, current: int | None = None) -> dict[str, 
     return found
 
 
-def diagram_position(complaint: Complaint) -> dict:
+def localized_xml(process_file: DefinitionFile, elements: dict, language: str | None) -> str:
+    """The diagram as drawn, its elements named in ``language`` where the diagram gives a name in it
+    (``label:pl``): what the viewer shows. Only names change; the file stored stays as deployed."""
+    names = {element_id: element["properties"][f"label:{language}"] for element_id, element in elements.items()
+             if language and f"label:{language}" in (element.get("properties") or {})}
+    if not names:
+        return process_file.content.decode("utf-8", "replace")
+    root = parse_xml(process_file.content, process_file.filename)
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id") in names and node.get("name") is not None:
+            node.set("name", names[node.get("id")])
+    return etree.tostring(root, encoding="unicode")
+
+
+def diagram_position(complaint: Complaint, language: str | None = None) -> dict:
     """The complaint's diagram (its own version) with the elements passed and those waiting now."""
     instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
     if instance is None:
@@ -92,7 +108,8 @@ def diagram_position(complaint: Complaint) -> dict:
             open_tokens.pop(task_id, None)
             if kind == "element_left":
                 done.add(element_id)
-    return {"xml": process_file.content.decode("utf-8", "replace"), "version": instance.definition.version,
+    return {"xml": localized_xml(process_file, instance.definition.elements or {}, language),
+            "version": instance.definition.version,
             "completed": sorted(done), "active": sorted(set(open_tokens.values()))}
 
 

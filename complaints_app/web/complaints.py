@@ -21,7 +21,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -335,7 +335,7 @@ def show(reference):
 def diagram(reference):
     complaint = get_complaint(reference)
     require_view(current_user, complaint)
-    return jsonify(diagram_position(complaint))
+    return jsonify(diagram_position(complaint, str(get_locale())))
 
 
 @bp.get("/letters/<int:letter_id>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
@@ -12,6 +13,7 @@ from ..domain.access import require_role
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..domain.services import SERVICES
+from ..domain.views import localized_xml
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User, WorkflowInstance
 from .csp import CSP
 
@@ -94,7 +96,8 @@ def diagram(definition_id):
         DefinitionFile.definition_id == definition_id, DefinitionFile.filename.like("%.bpmn"))))
     if definition is None or not files:
         raise NotFound(_("no such process version"))
-    return jsonify({"xml": files[0].content.decode("utf-8", "replace"), "completed": [], "active": [],
+    return jsonify({"xml": localized_xml(files[0], definition.elements or {}, str(get_locale())),
+                    "completed": [], "active": [],
                     "heat": versions.heatmap(definition)})
 
 

@@ -69,3 +69,13 @@ def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(
     assert ">telefon</option>" in client.get("/complaints/new").data.decode()
     client.post("/language", data={"language": "en", "next": "/inbox"})
     assert "acknowledgement" in client.get(f"/complaints/{complaint.reference}").data.decode()
+
+
+def test_the_diagram_viewer_gets_the_diagram_named_in_the_readers_language(login, people, register):
+    complaint = register(people.staff)
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    xml = client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
+    assert 'name="Pierwszy kontakt"' in xml and 'name="First contact"' not in xml
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert 'name="First contact"' in client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
