@@ -157,7 +157,13 @@ def task_facts(task: HumanTask) -> list[dict]:
         value = (task.context or {}).get(key)
         if value is None or value == "":
             continue
-        field = fields.get(key) or _unnamed_field(key, value, props)
+        field = fields.get(key)
+        if field is None:
+            field = _unnamed_field(key, value, props)
+        elif f"show_label:{key}" in props:  # the task names it its own way (several forms ask "Reason")
+            named = _unnamed_field(key, value, props)
+            field = {**field, "label": named["label"], "properties": {**(field.get("properties") or {}),
+                                                                        **named["properties"]}}
         facts.append({"field": field, "value": value})
     return facts
 
