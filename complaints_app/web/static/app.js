@@ -69,7 +69,9 @@
           box.setAttribute("data-ready", "true");
         });
       })
-      .catch(function (err) { box.textContent = "The diagram could not be shown (" + err.message + ")."; });
+      .catch(function (err) {
+        box.textContent = (box.getAttribute("data-text-error") || "The diagram could not be shown") + " (" + err.message + ").";
+      });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
