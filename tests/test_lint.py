@@ -189,3 +189,12 @@ def test_sound_form_constraints_deploy(app):
 def test_date_bounds_must_be_written_as_the_form_compares_them(app, bound):
     found = about(problems_of(form_process(field("date", ("min", bound)))), "check")
     assert any("min must be a date as YYYY-MM-DD" in p["message"] for p in found), found
+
+
+def test_today_is_a_date_bound_and_statuses_must_be_known(app):
+    assert processes.validate(form_process(field("date", ("max", "today"))))
+    text = form_process("").popitem()[1].decode().replace(
+        '<bpmn:startEvent id="start">', '<bpmn:startEvent id="start"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="statuses" value="open, finished"/></camunda:properties></bpmn:extensionElements>')
+    found = about(problems_of({"s.bpmn": text.encode()}), "start")
+    assert any("statuses lists 'finished'" in p["message"] for p in found), found

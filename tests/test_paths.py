@@ -288,3 +288,30 @@ def test_human_tasks_project_the_engine(people, register, open_task, complete):
     rows = {t.name: t.state for t in db.session.scalars(select(HumanTask).where(
         HumanTask.complaint_id == complaint.id))}
     assert rows == {"First contact": "completed", "Approve escalation": "open"}
+
+
+def test_a_payout_cannot_be_dated_in_the_future_and_a_paid_complaint_cannot_be_withdrawn(people, register, open_task,
+                                                                                        complete):
+    from complaints_app.domain.errors import InvalidInput
+    from complaints_app.domain.messages import available_messages, send_message
+
+    complaint = register(people.staff, claimed_amount=Decimal("400.00"))
+    assert [m.name for m in available_messages(people.staff, complaint)] == ["complaint_withdrawn"]
+    escalate(people, complaint, open_task, complete)
+    complete(people.investigator, open_task(complaint, "Investigate"), root_cause="product_defect",
+             decision="upheld", decision_reasons="Defective batch")
+    complete(people.investigator, open_task(complaint, "Adjust compensation"), compensation_amount="380.50")
+    complete(people.supervisor, open_task(complaint, "Approve compensation"), compensation_approved=True,
+             approval_comment="Within policy")
+    complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="accept",
+             reply_channel="phone")
+    payout = open_task(complaint, "Record payout")
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat()
+    with pytest.raises(InvalidInput) as refused:
+        task_ops.complete_task(people.staff, payout.id, {"payout_reference": "TRX-9", "paid_on": tomorrow})
+    assert "paid_on" in refused.value.details["fields"]
+    db.session.rollback()
+    db.session.refresh(complaint)
+    assert complaint.status == "resolved" and available_messages(people.staff, complaint) == []
+    with pytest.raises(Conflict):
+        send_message(people.staff, complaint, "complaint_withdrawn", "Changed their mind after the refund")

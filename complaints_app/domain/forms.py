@@ -13,11 +13,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from ..models.base import utcnow
+from .deadlines import ZONES
 from .errors import InvalidInput
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "decimal")
 MAX_AMOUNT = Decimal(10) ** 12  # what a Numeric(14, 2) column holds
 CONSTRAINTS = ("required", "min", "max", "minlength", "maxlength", "readonly")
+TODAY = "today"  # a date bound that moves: the day the form is answered
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no"}
 
@@ -145,10 +148,11 @@ def _check(field: dict, rules: dict, value) -> None:
         if rules.get("max") not in (None, "") and Decimal(str(value)) > Decimal(rules["max"]):
             raise ValueError(_("must be at most %(value)s", value=rules["max"]))
     if kind == "date":
-        if rules.get("min") and value < rules["min"]:
-            raise ValueError(_("must be on or after %(value)s", value=rules["min"]))
-        if rules.get("max") and value > rules["max"]:
-            raise ValueError(_("must be on or before %(value)s", value=rules["max"]))
+        low, high = _day_bound(rules.get("min"), min), _day_bound(rules.get("max"), max)
+        if low and value < low:
+            raise ValueError(_("must be on or after %(value)s", value=low))
+        if high and value > high:
+            raise ValueError(_("must be on or before %(value)s", value=high))
 
 
 def check_form_definition(element_id: str, form: list[dict]) -> list[dict]:
@@ -218,8 +222,23 @@ def _constraint_problems(kind: str | None, rules: dict) -> list[str]:
     return found
 
 
+def _day_bound(raw: str | None, pick=max) -> str | None:
+    """A date bound as the form compares it: ``today`` is the day of the answer (a payout cannot be dated
+    in the future), anything else a YYYY-MM-DD day. Today is the latest (for a max; the earliest for a min)
+    of today's dates in the jurisdictions served, so that 00:30 in Warsaw is already the new day."""
+    if not raw:
+        return None
+    if raw != TODAY:
+        return raw
+    now = utcnow()
+    return pick(now.astimezone(zone).date() for zone in ZONES.values()).isoformat()
+
+
 def _bound_date(raw: str) -> date:
-    """A date bound exactly as the form compares it: YYYY-MM-DD (not 20240101, 2024-W01-1 or with spaces)."""
+    """A date bound exactly as the form compares it: YYYY-MM-DD (not 20240101, 2024-W01-1 or with spaces),
+    or ``today``."""
+    if raw == TODAY:
+        return utcnow().date()
     day = date.fromisoformat(raw)
     if day.isoformat() != raw:
         raise ValueError(raw)

@@ -3,6 +3,8 @@ say). The diagram declares which messages it catches, when, and who may record t
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 
 from ..models import Complaint, User
@@ -21,12 +23,20 @@ def available_messages(actor: User, complaint: Complaint) -> list[MessageCatch]:
     if complaint.status in CLOSED_STATUSES:
         return []
     _instance, run = load(complaint, actor, lock=False)
-    return [m for m in _for_people(run.messages()) if actor.has_role(m.properties.get("role") or DEFAULT_ROLE)]
+    return [m for m in _for_people(run.messages(), complaint.status)
+            if actor.has_role(m.properties.get("role") or DEFAULT_ROLE)]
 
 
-def _for_people(catches: list[MessageCatch]) -> list[MessageCatch]:
-    """Messages only the app sends (property ``sent_by=app``, e.g. the statutory clock's) are not offered."""
-    return [m for m in catches if m.properties.get("sent_by") != "app"]
+def _for_people(catches: list[MessageCatch], status: str) -> list[MessageCatch]:
+    """Messages people may record now: not those only the app sends (property ``sent_by=app``, e.g. the
+    statutory clock's), and, where the diagram lists ``statuses``, only while the complaint has one of them
+    (a withdrawal makes no sense once the customer accepted and was paid)."""
+    return [m for m in catches if m.properties.get("sent_by") != "app" and _in_statuses(m, status)]
+
+
+def _in_statuses(catch: MessageCatch, status: str) -> bool:
+    allowed = [s for s in re.split(r"[\s,]+", catch.properties.get("statuses") or "") if s]
+    return not allowed or status in allowed
 
 
 def send_message(actor: User, complaint: Complaint, name: str, reason: str) -> None:
@@ -41,7 +51,7 @@ def send_message(actor: User, complaint: Complaint, name: str, reason: str) -> N
     if len(reason) > REASON_MAX:
         raise InvalidInput(_("the reason is longer than %(n)s characters", n=REASON_MAX), {"field": "reason"})
     instance, run = load(complaint, actor)
-    catch = next((m for m in _for_people(run.messages()) if m.name == name), None)
+    catch = next((m for m in _for_people(run.messages(), complaint.status) if m.name == name), None)
     if catch is None:
         raise Conflict(_("the process of %(reference)s does not expect “%(name)s” now",
                          reference=complaint.reference, name=name))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 from pathlib import Path
 
@@ -60,6 +62,11 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
                              "message": f"lane '{element.get('lane')}' is not mapped to a role"})
         if "form" in element:
             problems.extend(check_form_definition(element["id"], element["form"]))
+        listed = [v for v in re.split(r"[\s,]+", element["properties"].get("statuses") or "") if v]
+        for value in listed:
+            if value not in STATUS_VALUES:
+                problems.append({"element_id": element["id"], "element_name": element["name"],
+                                 "message": f"statuses lists '{value}', not one of {', '.join(STATUS_VALUES)}"})
         status = element["properties"].get("status")
         if status is not None and status not in STATUS_VALUES:
             problems.append({"element_id": element["id"], "element_name": element["name"],
