@@ -299,3 +299,12 @@ def test_an_amount_that_could_be_read_two_ways_is_refused_not_guessed(login, peo
         "currency": "PLN", "jurisdiction": "PL", "regime": "consumer"})
     assert page.status_code == 400 and 'id="claimed_amount-error"' in page.data.decode()
     assert f'value="{typed}"' in page.data.decode()  # what was typed stays, to correct
+
+
+def test_the_history_names_people_for_what_they_did_not_for_steps_the_process_took(login, people, register):
+    complaint = register(people.staff)
+    page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
+    entries = re.findall(r"<li class=\"ev-[^\"]+\">.*?</li>", page, re.S)
+    registered = next(e for e in entries if "Registered" in e)
+    acknowledged = next(e for e in entries if "Send acknowledgement" in e)
+    assert 'class="who"' in registered and 'class="who"' not in acknowledged
