@@ -18,7 +18,6 @@ from ..domain.complaints import get_complaint, register_complaint
 from ..domain.customers import customer_for
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
-from ..domain.driver import audit
 from ..domain.messages import available_messages, send_message
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
@@ -178,9 +177,7 @@ def create_complaint():
         current_user, customer=customer, channel=body.channel, category=body.category,
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,
         currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
-        received_at=body.received_at)
-    if changed:
-        audit(complaint, "customer_updated", current_user, data={"customer": customer.id, "changes": changed})
+        received_at=body.received_at, customer_changes=changed)
     _commit()
     return jsonify(complaint_out(complaint)), 201
 

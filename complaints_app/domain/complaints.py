@@ -16,6 +16,7 @@ from ..models import Complaint, Customer, ReferenceCounter, User
 from ..models.base import MAX_ROW_ID, utcnow
 from .access import require_role
 from .driver import audit, settings, start_workflow
+from .customers import matching_customer
 from .errors import NotFound
 
 
@@ -33,11 +34,9 @@ def next_reference(year: int) -> tuple[int, str]:
 
 
 def find_or_create_customer(name: str, email: str | None, phone: str | None, language: str) -> Customer:
-    customer = None
-    if email:
-        customer = db.session.scalar(select(Customer).where(Customer.email == email).limit(1))
-    if customer is None and phone:
-        customer = db.session.scalar(select(Customer).where(Customer.phone == phone).limit(1))
+    """The stored customer the e-mail or phone names, whatever its other details (seeds, the simulation);
+    people registering go through ``customers.customer_for``, which asks when the details differ."""
+    customer = matching_customer(email, phone)
     if customer is None:
         customer = Customer(name=name, email=email, phone=phone, language=language)
         db.session.add(customer)
@@ -48,8 +47,10 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None, lan
 def register_complaint(actor: User, *, customer: Customer, channel: str, category: str, description: str,
                        currency: str, language: str, jurisdiction: str, regime: str,
                        product: str | None = None, claimed_amount: Decimal | None = None,
-                       received_at: datetime | None = None, extra_data: dict | None = None) -> Complaint:
-    """Register a complaint, give it its reference and start its process (acknowledgement, triage)."""
+                       received_at: datetime | None = None, extra_data: dict | None = None,
+                       customer_changes: dict | None = None) -> Complaint:
+    """Register a complaint, give it its reference and start its process (acknowledgement, triage).
+    ``customer_changes`` (from ``customers.customer_for``) are the stored details the registration changed."""
     require_role(actor, "staff", "supervisor", "customer_centre", "admin")
     now = utcnow()
     number, reference = next_reference(now.year)
@@ -62,6 +63,8 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
     db.session.add(complaint)
     db.session.flush()
     audit(complaint, "complaint_registered", actor, data={"reference": reference, "channel": channel})
+    if customer_changes:
+        audit(complaint, "customer_updated", actor, data={"customer": customer.id, "changes": customer_changes})
     start_workflow(complaint, actor, {**process_data(complaint), **(extra_data or {})})
     return complaint
 

@@ -12,7 +12,6 @@ they stay true without being read again.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -27,7 +26,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import AuditEvent, Complaint, HumanTask, Incident, LaneRole, ProcessDefinition, User, WorkflowInstance
 from ..models.base import utcnow
-from ..workflow import ServiceCall, StepResult
+from ..workflow import ServiceCall, StepResult, listed
 from ..workflow.engine import Run
 from .errors import Conflict
 from .processes import latest_definition, runtime
@@ -290,16 +289,11 @@ TASKS = HumanTask.__table__
 _INSERT_TASKS = insert(TASKS)
 
 
-def shown_keys(properties: dict) -> list[str]:
-    """The data keys a task's ``show`` property asks its page to show, in order."""
-    return [key for key in re.split(r"[\s,]+", (properties or {}).get("show") or "") if key]
-
-
 def _context(run: Run, task) -> dict:
     """What the task keeps of the process data when it opens: the keys its ``*_var`` properties name
     (authority checks) and those its ``show`` property lists (the facts its page shows)."""
     names = [value for key, value in task.properties.items() if key.endswith("_var") and value]
-    names += shown_keys(task.properties)
+    names += listed(task.properties, "show")
     return run.task_values(task.task_id, names) if names else {}
 
 

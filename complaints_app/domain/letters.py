@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..letters import LetterError, LetterRenderer
 from ..models import Complaint, Letter, User
+from ..models.money import NO_ADDRESS
 from ..models.base import utcnow
 from .access import require_role, require_view
 from .deadlines import receipt_date
@@ -27,7 +28,6 @@ from .errors import Conflict, InvalidInput, NotFound
 from .notify import notify_people
 from .outgoing import Outgoing, lease_end, next_attempt
 
-NO_ADDRESS = "no-address"  # delivery_error of a letter to a customer without an e-mail address
 RETRY_FIRST, RETRY_LONGEST = timedelta(minutes=2), timedelta(hours=4)
 GIVE_UP_AFTER = 10  # failures in a row: about 13 hours of trying
 
@@ -120,7 +120,7 @@ def render_letter(letter_id: int) -> bool:
     letter.rendered_at = utcnow()
     letter.status = "rendered"
     letter.error = None
-    if not letter.needs_review or letter.reviewed_at is not None:
+    if not letter.waits_for_review:
         letter.next_attempt_at = utcnow()
         after_commit("send_letter", letter.id)
     audit(complaint, "letter_rendered", None, data={"letter": letter.id, "type": letter.letter_type,
@@ -281,7 +281,7 @@ def approve_letter(actor: User, letter_id: int) -> Letter:
     """A person has read the letter the diagram asked to review: send it."""
     require_role(actor, "staff", "supervisor", "customer_centre", "admin")
     letter, complaint = _visible_letter(actor, letter_id)
-    if not letter.needs_review or letter.reviewed_at is not None:
+    if not letter.waits_for_review:
         raise Conflict(_("this letter does not wait for review"))
     if letter.status != "rendered":
         raise Conflict(_("the letter is not rendered yet"))

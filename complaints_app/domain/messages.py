@@ -3,13 +3,11 @@ say). The diagram declares which messages it catches, when, and who may record t
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
 
 from ..models import Complaint, User
 from ..models.base import utcnow
-from ..workflow import MessageCatch
+from ..workflow import MessageCatch, listed
 from .access import require_view
 from .driver import CLOSED_STATUSES, load, save
 from .errors import Conflict, Forbidden, InvalidInput
@@ -35,7 +33,7 @@ def _for_people(catches: list[MessageCatch], status: str) -> list[MessageCatch]:
 
 
 def _in_statuses(catch: MessageCatch, status: str) -> bool:
-    allowed = [s for s in re.split(r"[\s,]+", catch.properties.get("statuses") or "") if s]
+    allowed = listed(catch.properties, "statuses")
     return not allowed or status in allowed
 
 

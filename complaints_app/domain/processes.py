@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import hashlib
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
-from ..workflow import DefinitionError, ProcessRuntime
+from ..workflow import DefinitionError, ProcessRuntime, listed
 from ..workflow.lint import lint_files
 from ..workflow.xml import parse_xml
 from .errors import InvalidInput, NotFound
@@ -62,8 +60,7 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
                              "message": f"lane '{element.get('lane')}' is not mapped to a role"})
         if "form" in element:
             problems.extend(check_form_definition(element["id"], element["form"]))
-        listed = [v for v in re.split(r"[\s,]+", element["properties"].get("statuses") or "") if v]
-        for value in listed:
+        for value in listed(element["properties"], "statuses"):
             if value not in STATUS_VALUES:
                 problems.append({"element_id": element["id"], "element_name": element["name"],
                                  "message": f"statuses lists '{value}', not one of {', '.join(STATUS_VALUES)}"})

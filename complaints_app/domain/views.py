@@ -21,8 +21,9 @@ from ..models import (
     UserRole,
     WorkflowInstance,
 )
+from ..workflow import listed
 from ..workflow.xml import parse_xml
-from .driver import load, shown_keys
+from .driver import load
 from .errors import NotFound
 
 
@@ -54,6 +55,12 @@ def complaint_story(complaint: Complaint) -> dict:
                                            instance.definition_id if instance else None)}
 
 
+def _elements(definition_id: int) -> dict:
+    """A version's elements, read once per session (its row never changes; a task page asks twice)."""
+    definition = db.session.get(ProcessDefinition, definition_id)
+    return (definition.elements if definition else None) or {}
+
+
 def element_properties(definition_ids, current: int | None = None) -> dict[str, dict]:
     """The diagram properties of each element of the given versions, by "<version id>:<element id>" (the
     history shows an element under its name in the reader's language, ``label:pl``); rows recorded without a
@@ -62,9 +69,8 @@ def element_properties(definition_ids, current: int | None = None) -> dict[str, 
     if not ids:
         return {}
     found = {}
-    for definition_id, elements in db.session.execute(select(ProcessDefinition.id, ProcessDefinition.elements)
-                                                      .where(ProcessDefinition.id.in_(ids))):
-        for element_id, element in (elements or {}).items():
+    for definition_id in ids:
+        for element_id, element in _elements(definition_id).items():
             if element.get("properties"):
                 found[f"{definition_id}:{element_id}"] = element["properties"]
                 if definition_id == current:
@@ -134,10 +140,8 @@ def task_form_data(task: HumanTask) -> dict:
 def _named_fields(definition_id: int) -> dict[str, dict]:
     """Every form field of a definition by id: a data key's label and type come from the field that asks
     for it, wherever in the diagram that is."""
-    elements = db.session.scalar(select(ProcessDefinition.elements).where(
-        ProcessDefinition.id == definition_id)) or {}
     fields: dict[str, dict] = {}
-    for element in elements.values():
+    for element in _elements(definition_id).values():
         for field in element.get("form") or []:
             fields.setdefault(field["id"], field)
     return fields
@@ -147,7 +151,7 @@ def task_facts(task: HumanTask) -> list[dict]:
     """The facts the diagram's ``show`` property puts on a task's page (values as the task opened), each as
     ``{"field": ..., "value": ...}``. A key no form asks for is labelled by the task's properties
     ``show_label:<key>`` (``show_label:pl:<key>`` in Polish) and typed by ``show_type:<key>``."""
-    keys = shown_keys(task.properties)
+    keys = listed(task.properties, "show")
     if not keys:
         return []
     fields = _named_fields(task.definition_id)

@@ -12,6 +12,7 @@ from .base import Base, in_list, utcnow
 
 COMPENSATION_STATES = ("proposed", "approved", "rejected", "paid")
 LETTER_STATES = ("draft", "rendered", "sent", "failed")
+NO_ADDRESS = "no-address"  # delivery_error of a letter to a customer without an e-mail address
 
 
 class Compensation(Base):
@@ -95,4 +96,4 @@ class Letter(Base):
             return "review"
         if self.next_attempt_at is not None:
             return "retrying" if self.failed_attempts else "queued"
-        return "no_address" if self.delivery_error == "no-address" else "stopped"
+        return "no_address" if self.delivery_error == NO_ADDRESS else "stopped"

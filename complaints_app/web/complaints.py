@@ -50,7 +50,6 @@ from ..domain.complaints import (
 from ..domain.customers import CustomerMismatch, customer_for
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
-from ..domain.driver import audit
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
@@ -142,7 +141,6 @@ def new():
         form.customer_name.data, form.customer_email.data = chosen.name, chosen.email
         form.customer_phone.data, form.language.data = chosen.phone, chosen.language
     uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
-    mismatch = None
     if form.validate_on_submit() and upload_error is None:
         same_as, update, new = _customer_choice(form)
         try:
@@ -156,9 +154,8 @@ def new():
             current_user, customer=customer, channel=form.channel.data, category=form.category.data,
             description=form.description.data, product=form.product.data or None,
             claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
-            jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc())
-        if changed:
-            audit(complaint, "customer_updated", current_user, data={"customer": customer.id, "changes": changed})
+            jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
+            customer_changes=changed)
         for upload in uploads:
             add_attachment(current_user, complaint, upload)
         db.session.commit()

@@ -17,6 +17,7 @@ from .types import (
     ServiceCall,
     StepResult,
     TaskNotOpen,
+    listed,
     parse_duration,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "ServiceCall",
     "StepResult",
     "TaskNotOpen",
+    "listed",
     "parse_duration",
 ]

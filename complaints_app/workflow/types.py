@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,11 @@ class StepResult:
     incident: EngineIncident | None = None
     completed: bool = False
     next_timer_due: datetime | None = None
+
+
+def listed(properties: dict | None, name: str) -> list[str]:
+    """A diagram property that lists values, comma- or space-separated (``show``, ``statuses``), in order."""
+    return [value for value in re.split(r"[\s,]+", (properties or {}).get(name) or "") if value]
 
 
 def parse_duration(text: str):
