@@ -9,8 +9,9 @@ from flask import Flask, flash, has_request_context, redirect, render_template, 
 from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
+from babel import dates as babel_dates
 from babel.dates import get_day_names
-from flask_babel import format_currency, format_date, format_datetime, format_timedelta, get_locale, get_timezone
+from flask_babel import format_currency, format_date, format_timedelta, get_locale, get_timezone, to_user_timezone
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -33,7 +34,7 @@ def init_web(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(
-        get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
+        get_locale=get_locale, format_datetime=format_when, format_date=format_date,
         format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow,
         weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts, term=term)
     login_manager.login_view = "auth.login"
@@ -61,6 +62,15 @@ def _unread_alerts() -> int:
     from ..domain.notify import unread_count
 
     return unread_count(current_user) if current_user.is_authenticated else 0
+
+
+def format_when(when: datetime) -> str:
+    """A moment as every page shows it: the day as ``format_date`` writes it, then hours and minutes, in the
+    page's time zone ("3 gru 2026, 15:04"; "Dec 3, 2026, 3:04 PM")."""
+    locale = get_locale()
+    local = to_user_timezone(when)
+    return locale.datetime_formats["medium"].replace("'", "").format(
+        babel_dates.format_time(local, "short", locale=locale), babel_dates.format_date(local, "medium", locale=locale))
 
 
 def _weekday_names() -> list[str]:

@@ -79,3 +79,20 @@ def test_the_diagram_viewer_gets_the_diagram_named_in_the_readers_language(login
     assert 'name="Pierwszy kontakt"' in xml and 'name="First contact"' not in xml
     client.post("/language", data={"language": "en", "next": "/inbox"})
     assert 'name="First contact"' in client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
+
+
+def test_every_moment_on_a_page_is_written_one_way_in_the_readers_time_zone(login, people, register):
+    from datetime import datetime, timezone
+    import re
+
+    complaint = register(people.staff, received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.get(f"/complaints/{complaint.reference}").data.decode()
+    assert "1 gru 2026, 00:30" in page  # received: 23:30 UTC is past midnight in Warsaw
+    history = re.findall(r'<time datetime="[^"]+">([^<]+)</time>', page)
+    assert history and all(re.fullmatch(r"\d{1,2} [a-ząćęłńóśźż]{3} \d{4}, \d{2}:\d{2}", t) for t in history), history
+    text = re.sub(r"<[^>]*>", " ", page)  # what the reader sees, not the machine-readable attributes
+    assert not re.search(r"\d{2}\.\d{2}\.\d{4}|\d{2}:\d{2}:\d{2}", text)  # no numeric dates, no seconds
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert "Dec 1, 2026, 12:30\u202fAM" in client.get(f"/complaints/{complaint.reference}").data.decode()
