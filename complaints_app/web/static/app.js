@@ -11,7 +11,8 @@
       var abs = Math.abs(minutes);
       var text = abs >= 2880 ? Math.round(abs / 1440) + " d" : abs >= 120 ? Math.round(abs / 60) + " h" : abs + " min";
       el.classList.toggle("overdue", minutes < 0);
-      el.title = el.getAttribute("data-due");
+      if (!el.hasAttribute("data-when")) { el.setAttribute("data-when", el.textContent); }
+      el.title = el.getAttribute("data-when");  // the moment itself, as the server wrote it for the reader
       el.textContent = minutes < 0 ? "−" + text : text;
     });
   }
@@ -74,7 +75,22 @@
       });
   }
 
+  // On a phone a list's rows stack (see app.css): each cell takes its column's heading as a label.
+  function cellLabels() {
+    document.querySelectorAll("table.list").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (heads[i] && !cell.hasAttribute("colspan") && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    cellLabels();
     countdown();
     setInterval(countdown, 30000);
     diagram();
