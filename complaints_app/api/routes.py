@@ -171,7 +171,7 @@ def create_complaint():
         chosen = db.session.get(Customer, given.id)
         if chosen is None:
             raise NotFound(f"no customer {given.id}")
-    customer, changed = customer_for(given.name, given.email, given.phone, body.language, chosen=chosen,
+    customer, changed = customer_for(current_user, given.name, given.email, given.phone, body.language, chosen=chosen,
                                      same_as=given.id, update=given.update_details)
     complaint = register_complaint(
         current_user, customer=customer, channel=body.channel, category=body.category,

@@ -46,8 +46,8 @@ class CustomerIn(Strict):
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
     # A stored customer's id: the complaint is theirs even where the details given differ (a 409
-    # customer_mismatch names the stored customer and the differences); with update_details the stored
-    # details take the ones given.
+    # customer_mismatch names the stored customer, the differences and may_update); with update_details the
+    # stored details take the ones given, for a user who may see all of that customer's complaints (else 403).
     id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     update_details: bool = False
 

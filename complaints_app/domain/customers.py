@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Customer
-from .errors import Conflict
+from ..models import Customer, User
+from .access import may_change_customer
+from .errors import Conflict, Forbidden
 
 
 class CustomerMismatch(Conflict):
@@ -50,14 +51,15 @@ def matching_customer(email: str | None, phone: str | None) -> Customer | None:
     return customer
 
 
-def customer_for(name: str, email: str | None, phone: str | None, language: str, *,
+def customer_for(actor: User, name: str, email: str | None, phone: str | None, language: str, *,
                  chosen: Customer | None = None, same_as: int | None = None, update: bool = False,
                  new: bool = False) -> tuple[Customer, dict]:
     """The customer a new complaint is from, and the stored details changed on the way ({} for none):
     ``chosen`` (picked from a search), else the stored one the e-mail or phone names, else a new one; with
     ``new`` a new one whatever matches (another person sharing a phone, say). When the stored customer's
     details differ from those given, raise CustomerMismatch unless the caller confirmed it is the same
-    person (``same_as`` = its id); with ``update`` the stored details then take the ones given. Flushes."""
+    person (``same_as`` = its id); with ``update`` the stored details then take the ones given, if ``actor``
+    may change them (``access.may_change_customer``; Forbidden otherwise, nothing changed). Flushes."""
     customer = None if new else chosen or matching_customer(email, phone)
     if customer is None:
         customer = Customer(name=name, email=email, phone=phone, language=language)
@@ -70,9 +72,14 @@ def customer_for(name: str, email: str | None, phone: str | None, language: str,
             _("The customer %(name)s is stored with these contact details, but with another %(fields)s. "
               "Is it the same person?", name=customer.name, fields=", ".join(_labels(changed))),
             {"customer": {"id": customer.id, "name": customer.name, "email": customer.email,
-                          "phone": customer.phone}, "differences": changed})
+                          "phone": customer.phone}, "differences": changed,
+             "may_update": may_change_customer(actor, customer)})
     if not (changed and update):
         return customer, {}
+    if not may_change_customer(actor, customer):
+        raise Forbidden(_("The stored details of %(name)s can be changed only by someone who may see all of "
+                          "their complaints: register it for the customer as stored, or ask a supervisor of "
+                          "the team that handles them.", name=customer.name))
     for field, values in changed.items():
         setattr(customer, field, values["given"])
     db.session.flush()

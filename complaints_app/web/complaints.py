@@ -50,7 +50,7 @@ from ..domain.complaints import (
 from ..domain.customers import CustomerMismatch, customer_for
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.messages import available_messages, send_message
@@ -145,11 +145,15 @@ def new():
         same_as, update, new = _customer_choice(form)
         try:
             customer, changed = customer_for(
-                form.customer_name.data.strip(), form.customer_email.data or None, form.customer_phone.data or None,
+                current_user, form.customer_name.data.strip(), form.customer_email.data or None, form.customer_phone.data or None,
                 form.language.data, chosen=chosen, same_as=same_as, update=update, new=new)
         except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
             db.session.rollback()
             return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
+        except Forbidden as err:  # storing the details typed was not theirs to do; nothing is registered
+            db.session.rollback()
+            flash(err.message, "error")
+            return _new_page(form, chosen, None, had_files=bool(uploads)), 403
         complaint = register_complaint(
             current_user, customer=customer, channel=form.channel.data, category=form.category.data,
             description=form.description.data, product=form.product.data or None,

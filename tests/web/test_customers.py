@@ -123,6 +123,44 @@ def test_an_email_of_a_stored_customer_with_another_name_asks_before_registering
     assert change.data["changes"]["name"] == {"stored": "Anna Nowak", "given": "Anna Nowak-Kowalska"}
 
 
+def test_only_someone_who_sees_all_the_customers_complaints_may_change_their_details(login, client, anna):
+    from complaints_app.domain.users import create_token
+
+    customer, _first, _same, other_team = anna
+    web = login(other_team)
+    asked = _register(web, customer_name="Jan Nowak")
+    page = asked.data.decode()
+    assert asked.status_code == 409 and "Is this the same customer?" in page
+    assert f'value="update:{customer.id}"' not in page and f'value="same:{customer.id}"' in page
+    assert "another team handles some of them" in page
+    # The button is not there; a request made without it is refused and changes nothing.
+    crafted = _register(web, customer_name="Jan Nowak", customer_choice=f"update:{customer.id}",
+                        asked_email="anna.nowak@example.com", asked_phone="")
+    assert crafted.status_code == 403 and "can be changed only by someone who may see all" in crafted.data.decode()
+    assert 'value="Late parcel"' in crafted.data.decode() or "Late parcel" in crafted.data.decode()
+    db.session.refresh(customer)
+    assert customer.name == "Anna Nowak" and _complaints_of(customer) == 1
+
+    token = create_token(other_team, "test")
+    db.session.commit()
+    body = {"customer": {"id": customer.id, "name": "Jan Nowak", "email": "evil@example.com",
+                         "update_details": True}, "channel": "email", "category": "delivery",
+            "description": "Late parcel", "currency": "PLN", "language": "pl", "jurisdiction": "PL",
+            "regime": "consumer"}
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = client.post("/api/v1/complaints", json=body, headers=headers)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+    db.session.refresh(customer)
+    assert customer.email == "anna.nowak@example.com" and _complaints_of(customer) == 1
+    del body["customer"]["id"], body["customer"]["update_details"]
+    body["customer"]["email"] = "anna.nowak@example.com"
+    asked = client.post("/api/v1/complaints", json=body, headers=headers)
+    assert asked.status_code == 409 and asked.json["error"]["details"]["may_update"] is False
+    # Filed for the customer as stored, the complaint is welcome.
+    body["customer"]["id"] = customer.id
+    assert client.post("/api/v1/complaints", json=body, headers=headers).status_code == 201
+
+
 def test_an_answer_holds_only_for_the_contact_details_it_was_given_about(login, anna):
     customer, _first, same_team, _other = anna
     client = login(same_team)
