@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, or_, select, true
 from sqlalchemy.orm import selectinload
@@ -25,6 +27,7 @@ class Filters:
     received_from: date | None = None
     received_to: date | None = None
     text: str | None = None
+    zone: str = "UTC"  # the time zone the received days are meant in
 
 
 def visible_to(actor: User) -> Select:
@@ -46,16 +49,19 @@ def visible_to(actor: User) -> Select:
     return query.where(or_(*conditions))
 
 
-def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> list[Complaint]:
+def matching(actor: User, filters: Filters) -> Select:
+    """The complaints ``actor`` may see that pass ``filters``, newest first (customers loaded with them)."""
     query = visible_to(actor)
     for column in ("status", "category", "channel", "jurisdiction"):
         value = getattr(filters, column)
         if value:
             query = query.where(getattr(Complaint, column) == value)
+    zone = ZoneInfo(filters.zone)  # "from 1 Dec" is the reader's 1 December, not UTC's
     if filters.received_from:
-        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, time(), timezone.utc))
+        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, time(), zone))
     if filters.received_to:
-        query = query.where(Complaint.received_at < datetime.combine(filters.received_to, time.max, timezone.utc))
+        query = query.where(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
+                                                                     time(), zone))
     for word in (filters.text or "").split()[:8]:  # every word somewhere: "Kowalski Jan" finds Jan Kowalski
         customers = select(Customer.id).where(or_(*(column.icontains(word, autoescape=True) for column in (
             Customer.name, Customer.email, Customer.phone))))
@@ -64,8 +70,16 @@ def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> l
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
                                                 HumanTask.due_at < utcnow())))
-    query = query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset)
-    return list(db.session.scalars(query.options(selectinload(Complaint.customer))))
+    return query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).options(selectinload(Complaint.customer))
+
+
+def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> list[Complaint]:
+    return list(db.session.scalars(matching(actor, filters).limit(limit).offset(offset)))
+
+
+def every_match(actor: User, filters: Filters, batch: int = 500) -> Iterator[Complaint]:
+    """All the complaints ``matching`` gives, however many, read ``batch`` rows at a time (an export)."""
+    yield from db.session.scalars(matching(actor, filters).execution_options(yield_per=batch))
 
 
 OPEN_STATUSES = ("open", "escalated", "awaiting_customer")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta, timezone
 from pathlib import Path
@@ -19,6 +17,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale, get_timezone
@@ -54,7 +53,7 @@ from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.messages import available_messages, send_message
-from ..domain.search import Filters, at_risk, search
+from ..domain.search import Filters, at_risk, every_match, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..letters import LetterError
@@ -62,6 +61,7 @@ from ..mail import outbox_name
 from ..domain.forms import parse_amount, storable
 from ..models import Attachment, AuditEvent, Complaint, Customer, Letter, User
 from ..models.base import utcnow
+from .export import csv_lines
 from .inbox import page_number
 from .terms import choices
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
@@ -265,7 +265,7 @@ def _filters() -> Filters:
     return Filters(status=one_of("status", STATUSES), category=one_of("category", CATEGORIES),
                    channel=one_of("channel", CHANNELS), jurisdiction=one_of("jurisdiction", JURISDICTIONS),
                    overdue=args.get("overdue") == "1", received_from=day("from"), received_to=day("to"),
-                   text=(args.get("q") or "")[:100] or None)
+                   text=(args.get("q") or "")[:100] or None, zone=str(get_timezone()))
 
 
 @bp.get("/complaints")
@@ -274,7 +274,7 @@ def index():
     filters = _filters()
     page = page_number()
     rows = search(current_user, filters, 51, (page - 1) * 50)
-    query_args = {k: v for k, v in request.args.items() if k != "page"}
+    query_args = {k: v for k, v in request.args.items() if k not in ("page", "spreadsheet")}
     return render_template("complaints.html", rows=rows[:50], filters=filters, page=page, has_next=len(rows) > 50,
                            query_args=query_args,
                            statuses=STATUSES, categories=CATEGORIES, channels=CHANNELS,
@@ -284,29 +284,12 @@ def index():
 @bp.get("/complaints.csv")
 @login_required
 def export():
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["reference", "status", "received_at", "customer", "customer_email", "customer_phone",
-                     "channel", "category", "product", "claimed_amount", "currency", "jurisdiction", "regime",
-                     "team", "priority", "statutory_rule", "statutory_due_on", "resolution_due_at", "closed_at"])
-    for c in search(current_user, _filters(), 10_000, 0):
-        writer.writerow([c.reference, c.status, c.received_at.isoformat(), _cell(c.customer.name),
-                         _cell(c.customer.email), _cell(c.customer.phone), c.channel, c.category,
-                         _cell(c.product), c.claimed_amount, c.currency, c.jurisdiction, c.regime, c.team,
-                         c.priority, c.statutory_rule, _iso(c.statutory_due_on), _iso(c.resolution_due_at),
-                         _iso(c.closed_at)])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=complaints.csv"})
-
-
-def _iso(value) -> str:
-    return value.isoformat() if value else ""
-
-
-def _cell(value):
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Every complaint the list's filters match, as CSV; ``?spreadsheet=1`` for Excel in the reader's language."""
+    spreadsheet = request.args.get("spreadsheet") == "1"
+    lines = csv_lines(every_match(current_user, _filters()), spreadsheet=spreadsheet)
+    name = "complaints-spreadsheet.csv" if spreadsheet else "complaints.csv"
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.get("/complaints/<reference>")

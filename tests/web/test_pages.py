@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from babel.dates import format_date
@@ -308,3 +309,47 @@ def test_the_history_names_people_for_what_they_did_not_for_steps_the_process_to
     registered = next(e for e in entries if "Registered" in e)
     acknowledged = next(e for e in entries if "Send acknowledgement" in e)
     assert 'class="who"' in registered and 'class="who"' not in acknowledged
+
+
+def test_the_spreadsheet_csv_reads_in_excel_as_the_page_does(login, people, register):
+    import csv
+    import io
+    from decimal import Decimal
+
+    complaint = register(people.staff, product="-2+3", claimed_amount=Decimal("1500.50"),
+                         received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
+    client = login(people.staff)
+    client.post("/language", data={"language": "pl", "next": "/complaints"})
+    listing = client.get("/complaints").data.decode()
+    assert "complaints.csv?spreadsheet=1" in listing
+    got = client.get("/complaints.csv?spreadsheet=1")
+    assert got.headers["Content-Disposition"].endswith("complaints-spreadsheet.csv")
+    body = got.data.decode("utf-8")
+    assert body.startswith("\ufeffNumer;")  # the BOM tells Excel it is UTF-8; Polish Excel splits on ';'
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
+    (row,) = [r for r in rows if r["Numer"] == complaint.reference]
+    assert row["Status"] == "otwarta" and row["Kanał"] == "telefon"
+    assert row["Żądana kwota"] == "1500,50"
+    assert row["Otrzymano"] == "2026-12-01 00:30"  # Warsaw time, as the page shows it
+    assert row["Produkt lub zamówienie"] == "'-2+3"  # not a formula
+    client.post("/language", data={"language": "en", "next": "/complaints"})
+    english = client.get("/complaints.csv?spreadsheet=1").data.decode("utf-8")
+    assert english.startswith("\ufeffReference,Status,Received")
+    assert "1500.50" in english
+    machine = client.get("/complaints.csv").data.decode("utf-8")
+    assert machine.startswith("reference,status") and "2026-11-30T23:30:00+00:00" in machine
+
+
+def test_received_day_filters_mean_the_readers_days(login, people, register):
+    complaint = register(people.staff, received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
+    client = login(people.staff)  # pages in Warsaw time: received on 1 December
+    assert complaint.reference in client.get("/complaints?from=2026-12-01&to=2026-12-01").data.decode()
+    assert complaint.reference not in client.get("/complaints?to=2026-11-30").data.decode()
+    assert complaint.reference in client.get("/complaints.csv?from=2026-12-01").data.decode()
+
+
+def test_the_export_reads_every_match_in_batches(app, people, register):
+    from complaints_app.domain.search import Filters, every_match
+
+    made = {register(people.staff).reference for _ in range(5)}
+    assert made <= {c.reference for c in every_match(people.admin, Filters(), batch=2)}
