@@ -113,7 +113,7 @@ def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_superv
     assert "czy akceptują Państwo" not in text  # nothing is asked of the customer any more
     assert tick(complaint, datetime(2026, 11, 20, tzinfo=WARSAW)) is None
     page = login(people.supervisor).get(f"/complaints/{complaint.reference}").data.decode()
-    assert "“Deemed accepted” (pl-consumer-14d, due 2026-11-16)" in page and "Claim honoured, closed" in page
+    assert "“Deemed accepted” (pl-consumer-14d, due Nov 16, 2026)" in page and "Claim honoured, closed" in page
 
 
 def test_a_breach_without_deemed_acceptance_only_records_it(people, register):

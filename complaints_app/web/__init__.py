@@ -34,7 +34,7 @@ def init_web(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(
-        get_locale=get_locale, format_datetime=format_when, format_date=format_date,
+        get_locale=get_locale, format_datetime=format_when, format_date=format_day,
         format_timedelta=format_timedelta, format_currency=format_currency, now=utcnow,
         weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts, term=term)
     login_manager.login_view = "auth.login"
@@ -71,6 +71,16 @@ def format_when(when: datetime) -> str:
     local = to_user_timezone(when)
     return locale.datetime_formats["medium"].replace("'", "").format(
         babel_dates.format_time(local, "short", locale=locale), babel_dates.format_date(local, "medium", locale=locale))
+
+
+def format_day(day: date | str) -> str:
+    """A day as every page shows it; also a day the audit keeps as ISO text ("2026-12-17")."""
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return format_date(day)
 
 
 def _weekday_names() -> list[str]:
