@@ -11,6 +11,8 @@ import {
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
 
+import polish from "./translations-pl.js";
+
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
 import "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css";
@@ -23,6 +25,18 @@ import "dmn-js/dist/assets/dmn-js-literal-expression.css";
 import "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css";
 
 function $(selector) { return document.querySelector(selector); }
+
+// The editors speak the page's language (bpmn-js and dmn-js look every text up through "translate").
+var WORDS = { pl: polish }[document.documentElement.lang] || {};
+
+function translate(template, replacements) {
+  var text = Object.prototype.hasOwnProperty.call(WORDS, template) ? WORDS[template] : template;
+  return text.replace(/{([^}]+)}/g, function (whole, key) {
+    return replacements && key in replacements ? replacements[key] : whole;
+  });
+}
+
+var TranslateModule = { translate: ["value", translate] };
 
 function csrfToken() { return $("meta[name=csrf-token]").getAttribute("content"); }
 
@@ -151,10 +165,16 @@ function start(root) {
         container: pane,
         propertiesPanel: { parent: "#properties" },
         additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule,
-          CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule],
+          CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule, TranslateModule],
         moddleExtensions: { camunda: camundaModdle },
       })
-      : new DmnModeler({ container: pane });
+      : new DmnModeler({  // each view takes its own modules (dmn-js does not merge "common" ones)
+        container: pane,
+        drd: { additionalModules: [TranslateModule] },
+        decisionTable: { additionalModules: [TranslateModule] },
+        literalExpression: { additionalModules: [TranslateModule] },
+        boxedExpression: { additionalModules: [TranslateModule] },
+      });
     editors[name] = { name: name, kind: kind, modeler: modeler, pane: pane, tab: tab };
     function changed() { unsaved = true; }
     if (kind === "bpmn") {
@@ -189,7 +209,7 @@ function start(root) {
         window.complaintsModeller = { editors: editors, collect: collect };
       });
     })
-    .catch(function (err) { say("The draft could not be opened (" + err.message + ").", "error"); });
+    .catch(function (err) { say(root.getAttribute("data-unopened") + " (" + err.message + ").", "error"); });
 
   $("#modeller-save").addEventListener("click", function () {
     collect().then(function (files) { return post(url, { files: files }); }).then(function (result) {

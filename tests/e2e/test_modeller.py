@@ -75,3 +75,27 @@ def test_rename_a_task_add_a_form_field_deploy_and_a_new_complaint_gets_it(page,
     page.goto(original)
     page.get_by_role("button", name="Deploy this version again as the newest").click()
     expect(page.locator(".flash")).to_contain_text("new complaints follow it")
+
+
+def test_the_modeller_speaks_polish_to_a_polish_process_owner(page, shoot):
+    log_in(page, "olga")
+    page.get_by_role("button", name="polski").click()
+    page.goto("/processes")
+    page.locator("table.list a").first.click()
+    page.get_by_role("button", name="Przerysuj w przeglądarce").click()
+    expect(page.locator("#modeller[data-ready=true]")).to_be_attached(timeout=20_000)
+    expect(page.locator(".djs-palette .entry[aria-label='Utwórz zadanie']")).to_be_attached()
+    page.locator("g[data-element-id=Task_FirstContact]").click(force=True)
+    panel = page.locator("#properties")
+    expect(panel.locator(".bio-properties-panel-group-header", has_text="Pola formularza")).to_be_visible()
+    expect(panel.locator(".bio-properties-panel-group-header", has_text="Ogólne")).to_be_visible()
+    expect(panel).not_to_contain_text("Form fields")
+    expect(page.locator(".djs-context-pad .entry[aria-label='Dołącz zadanie'], .djs-context-pad .entry[title='Dołącz zadanie']")).to_be_attached()
+    page.get_by_role("tab", name="triage.dmn").click()
+    table = page.locator("#modeller-panes .modeller-canvas:not([hidden])")
+    expect(table.locator(".tjs-table")).to_be_visible()
+    expect(table).to_contain_text("Zasada trafienia")
+    shoot(page, "modeller-pl")
+    assert not page.console_errors, page.console_errors
+    page.goto("/inbox")
+    page.get_by_role("button", name="English").click()
