@@ -45,6 +45,9 @@ TERMS = {
         "staff": lazy_pgettext("role", "staff"), "supervisor": lazy_pgettext("role", "supervisor"),
         "manager": lazy_pgettext("role", "manager"), "customer_centre": lazy_pgettext("role", "customer centre"),
         "process_owner": lazy_pgettext("role", "process owner"), "admin": lazy_pgettext("role", "admin")},
+    "team": {  # the shipped triage table's teams; a team a new table names shows as written
+        "front_office": lazy_pgettext("team", "front office"), "billing_team": lazy_pgettext("team", "billing"),
+        "logistics": lazy_pgettext("team", "logistics"), "financial_desk": lazy_pgettext("team", "financial desk")},
     "task_state": {
         "open": lazy_pgettext("task", "open"), "completed": lazy_pgettext("task", "completed"),
         "cancelled": lazy_pgettext("task", "cancelled")},

@@ -57,7 +57,7 @@ def test_a_polish_page_names_statuses_channels_categories_and_letters_in_polish(
     client.post(f"/tasks/{open_task(complaint).id}/claim")
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     page = client.get(f"/complaints/{complaint.reference}").data.decode()
-    for word in ("otwarta", "telefon", "produkt", "konsumencki", "potwierdzenie przyjęcia", "polski",
+    for word in ("otwarta", "telefon", "produkt", "konsumencki", "pierwsza linia", "potwierdzenie przyjęcia", "polski",
                  "Wyślij potwierdzenie przyjęcia", "Kwalifikacja", "obsługa klienta",  # the history, the role
                  "Kodeks cywilny art. 111", "reklamację uważa się za uznaną",  # the deadline's reasoning
                  "„Pierwszy kontakt”"):  # the claim, recorded without a diagram version
