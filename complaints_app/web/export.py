@@ -63,7 +63,8 @@ def _spreadsheet_row(c: Complaint, locale) -> list:
             _text(c.customer.email), _text(c.customer.phone), term("channel", c.channel),
             term("category", c.category), _text(c.product), amount, c.currency, c.jurisdiction,
             term("regime", c.regime), term("team", c.team) if c.team else "",
-            term("priority", c.priority) if c.priority else "", c.statutory_rule or "", _iso(c.statutory_due_on), _local(c.resolution_due_at), _local(c.closed_at)]
+            term("priority", c.priority) if c.priority else "", c.statutory_rule or "", _iso(c.statutory_due_on),
+            _local(c.resolution_due_at), _local(c.closed_at)]
 
 
 def _iso(value) -> str:
