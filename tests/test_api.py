@@ -252,3 +252,35 @@ def test_a_database_that_cannot_take_the_write_is_a_json_503_and_changes_nothing
     assert response.status_code == 503 and response.json["error"]["code"] == "unavailable"
     assert response.headers["Retry-After"] == "1"
     assert client.get(f"/api/v1/tasks/{task_id}", headers=staff).json["assignee"] is None
+
+
+def test_a_registration_sent_again_with_its_idempotency_key_gives_the_same_complaint(client, auth, people):
+    from sqlalchemy import func, select
+
+    from complaints_app.models import Complaint
+
+    def count():
+        return db.session.scalar(select(func.count(Complaint.id)))
+
+    staff = {**auth(people.staff), "Idempotency-Key": "mail-4711"}
+    first = client.post("/api/v1/complaints", json=COMPLAINT, headers=staff)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    before = count()
+    again = client.post("/api/v1/complaints", json=COMPLAINT, headers=staff)  # the client's retry
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["reference"] == first.json["reference"] and count() == before
+    other = client.post("/api/v1/complaints", json={**COMPLAINT, "description": "Another one"}, headers=staff)
+    assert other.status_code == 409 and other.json["error"]["code"] == "idempotency_key_reused"
+    assert other.json["error"]["details"]["reference"] == first.json["reference"] and count() == before
+    # A key is the registering user's own: another user's same key is another registration.
+    theirs = client.post("/api/v1/complaints", json=COMPLAINT,
+                         headers={**auth(people.staff2), "Idempotency-Key": "mail-4711"})
+    assert theirs.status_code == 201 and theirs.json["reference"] != first.json["reference"]
+    for bad in ("", "x" * 101, "zażółć"):
+        refused = client.post("/api/v1/complaints", json=COMPLAINT, headers={**staff, "Idempotency-Key": bad})
+        assert refused.status_code == 400, bad
+    assert count() == before + 1
+    document = client.get("/api/v1/openapi.json").json
+    create = document["paths"]["/api/v1/complaints"]["post"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
+    assert "200" in create["responses"] and "201" in create["responses"]

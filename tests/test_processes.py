@@ -251,3 +251,39 @@ def test_a_worker_killed_mid_render_yields_the_letter_exactly_once(tmp_path):
     with app.app_context():
         db.engine.dispose()
     drop_database(url)
+
+
+@pytest.mark.postgresql
+def test_one_registration_sent_twice_at_once_with_its_key_registers_once(own):
+    app, ids, env = own
+    from complaints_app.domain.users import create_token
+
+    with app.app_context():
+        token = create_token(db.session.get(User, ids["staff"]), "race")
+        db.session.commit()
+        before = db.session.scalar(select(func.count(Complaint.id)))
+        db.session.remove()
+    body = {"customer": {"name": "Ola", "email": "ola@example.com"}, "channel": "email", "category": "delivery",
+            "description": "Late", "currency": "PLN", "language": "pl", "jurisdiction": "PL", "regime": "consumer"}
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "web-form-7"}
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/complaints", json=body, headers=headers)
+        answers.append((response.status_code, response.json.get("reference") or response.json))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(code for code, _ref in answers) == [200, 201], answers
+    assert answers[0][1] == answers[1][1]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Complaint.id))) == before + 1
+        # The loser's reference number went back: the next complaint takes the one after the winner's.
+        numbers = sorted(db.session.scalars(select(Complaint.number)))
+        assert numbers == list(range(1, len(numbers) + 1))

@@ -14,11 +14,13 @@ ERRORS = {400: "invalid input", 401: "no or bad token", 403: "not allowed", 404:
 
 
 def api_doc(summary: str, body: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-            status: int = 200, query: dict[str, str] | None = None):
-    """Attach what the OpenAPI document says about a view."""
+            status: int = 200, query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+            also: dict[int, str] | None = None):
+    """Attach what the OpenAPI document says about a view (``headers``: request headers it reads; ``also``:
+    other success statuses, with the same response body)."""
     def mark(view):
         view.openapi = {"summary": summary, "body": body, "response": response, "status": status,
-                        "query": query or {}}
+                        "query": query or {}, "headers": headers or {}, "also": also or {}}
         return view
     return mark
 
@@ -50,7 +52,9 @@ def build_document() -> dict:
                 "parameters": [{"name": a, "in": "path", "required": True, "schema": {"type": "string"}}
                                for a in sorted(rule.arguments)]
                 + [{"name": n, "in": "query", "required": False, "schema": {"type": "string"},
-                    "description": d} for n, d in doc["query"].items()],
+                    "description": d} for n, d in doc["query"].items()]
+                + [{"name": n, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100},
+                    "description": d} for n, d in doc["headers"].items()],
                 "responses": {str(code): {"description": text,
                                           "content": {"application/json": {"schema": error_ref}}}
                               for code, text in ERRORS.items()},
@@ -64,6 +68,8 @@ def build_document() -> dict:
             if doc["response"] is not None:
                 success["content"] = {"application/json": {"schema": ref(doc["response"])}}
             operation["responses"][str(doc["status"])] = success
+            for code, text in doc["also"].items():
+                operation["responses"][str(code)] = {**success, "description": text}
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth import expired_token, token_user
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
-from ..domain.complaints import get_complaint, register_complaint
+from ..domain.complaints import Intake, get_complaint, register_complaint, registered_before
 from ..domain.customers import customer_for
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
@@ -162,24 +162,49 @@ def openapi():
 
 @bp.post("/complaints")
 @authenticated
-@api_doc("Register a complaint and start its process", body=ComplaintIn, response=ComplaintOut, status=201)
+@api_doc("Register a complaint and start its process", body=ComplaintIn, response=ComplaintOut, status=201,
+         headers={"Idempotency-Key": "Makes a retry safe: the same key and body again give the complaint registered "
+                                     "the first time (200); the same key with another body is refused (409)."},
+         also={200: "Registered before with this Idempotency-Key (header Idempotent-Replayed: true)"})
 def create_complaint():
+    """With an ``Idempotency-Key`` header, sending the same registration again (a timeout, a retry) gives the
+    complaint registered the first time (200, ``Idempotent-Replayed: true``), never a second one."""
     body = _json_body(ComplaintIn)
+    key = request.headers.get("Idempotency-Key")
+    intake = Intake.of(key, request.get_json()) if key is not None else None
+    if intake and (earlier := registered_before(current_user, intake)) is not None:
+        return _replayed(earlier)
+    try:
+        complaint = _register(body, intake)
+        db.session.commit()
+    except IntegrityError:  # the same key registered at the same moment by another request: that one stands
+        db.session.rollback()
+        earlier = registered_before(current_user, intake) if intake else None
+        if earlier is None:
+            raise Conflict("the change conflicts with another one made at the same time; retry") from None
+        return _replayed(earlier)
+    return jsonify(complaint_out(complaint)), 201
+
+
+def _register(body: ComplaintIn, intake: Intake | None) -> Complaint:
     given = body.customer
     chosen = None
     if given.id is not None:
         chosen = db.session.get(Customer, given.id)
         if chosen is None:
             raise NotFound(f"no customer {given.id}")
-    customer, changed = customer_for(current_user, given.name, given.email, given.phone, body.language, chosen=chosen,
-                                     same_as=given.id, update=given.update_details)
-    complaint = register_complaint(
+    customer, changed = customer_for(current_user, given.name, given.email, given.phone, body.language,
+                                     chosen=chosen, same_as=given.id, update=given.update_details)
+    return register_complaint(
         current_user, customer=customer, channel=body.channel, category=body.category,
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,
         currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
-        received_at=body.received_at, customer_changes=changed)
-    _commit()
-    return jsonify(complaint_out(complaint)), 201
+        received_at=body.received_at, customer_changes=changed, intake=intake)
+
+
+def _replayed(complaint: Complaint):
+    db.session.commit()  # nothing of this request's to keep; ends the read transaction
+    return jsonify(complaint_out(complaint)), 200, {"Idempotent-Replayed": "true"}
 
 
 @bp.get("/complaints/<reference>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +19,7 @@ from ..models.base import MAX_ROW_ID, utcnow
 from .access import require_role
 from .driver import audit, settings, start_workflow
 from .customers import matching_customer
-from .errors import NotFound
+from .errors import Conflict, InvalidInput, NotFound
 
 
 def next_reference(year: int) -> tuple[int, str]:
@@ -44,13 +46,49 @@ def find_or_create_customer(name: str, email: str | None, phone: str | None, lan
     return customer
 
 
+@dataclass(frozen=True)
+class Intake:
+    """A client's key for one registration, and a digest of what it sent with it."""
+
+    key: str
+    digest: str | None = None
+
+    @classmethod
+    def of(cls, key: str, payload=None) -> Intake:
+        """Checks the key (1 to 100 visible ASCII characters; InvalidInput otherwise)."""
+        if not (0 < len(key) <= 100 and key.isascii() and key.isprintable() and key.strip() == key):
+            raise InvalidInput(_("an idempotency key is 1 to 100 visible ASCII characters"))
+        digest = None if payload is None else hashlib.sha256(
+            json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+        return cls(key, digest)
+
+
+class IntakeKeyReused(Conflict):
+    """The key came with other data than the registration it was first used for."""
+
+    code = "idempotency_key_reused"
+
+
+def registered_before(actor: User, intake: Intake) -> Complaint | None:
+    """The complaint ``actor`` registered with this key already, if any. Sent with other data, the key is a
+    mistake and raises Conflict (code ``idempotency_key_reused``): nothing is registered twice or overwritten."""
+    earlier = db.session.scalar(select(Complaint).where(Complaint.intake_key == intake.key,
+                                                        Complaint.created_by_id == actor.id))
+    if earlier is not None and intake.digest is not None and earlier.intake_hash != intake.digest:
+        raise IntakeKeyReused(_("this idempotency key was used for another registration (%(reference)s); "
+                                "send a new key for a new complaint", reference=earlier.reference),
+                              {"reference": earlier.reference})
+    return earlier
+
+
 def register_complaint(actor: User, *, customer: Customer, channel: str, category: str, description: str,
                        currency: str, language: str, jurisdiction: str, regime: str,
                        product: str | None = None, claimed_amount: Decimal | None = None,
                        received_at: datetime | None = None, extra_data: dict | None = None,
-                       customer_changes: dict | None = None) -> Complaint:
+                       customer_changes: dict | None = None, intake: Intake | None = None) -> Complaint:
     """Register a complaint, give it its reference and start its process (acknowledgement, triage).
-    ``customer_changes`` (from ``customers.customer_for``) are the stored details the registration changed."""
+    ``customer_changes`` (from ``customers.customer_for``) are the stored details the registration changed;
+    ``intake`` the client's key for this registration (``registered_before`` finds it again)."""
     require_role(actor, "staff", "supervisor", "customer_centre", "admin")
     now = utcnow()
     number, reference = next_reference(now.year)
@@ -59,6 +97,7 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
         channel=channel, category=category, product=product, description=description,
         claimed_amount=claimed_amount, currency=currency, language=language, jurisdiction=jurisdiction,
         regime=regime, status="open", received_at=received_at or now, created_by_id=actor.id,
+        intake_key=intake.key if intake else None, intake_hash=intake.digest if intake else None,
     )
     db.session.add(complaint)
     db.session.flush()

@@ -51,6 +51,7 @@ class Complaint(Base):
         CheckConstraint(in_list("language", LANGUAGES), name="language"),
         CheckConstraint("claimed_amount IS NULL OR claimed_amount >= 0", name="claimed_amount"),
         Index("ix_complaints_status_received", "status", "received_at"),
+        UniqueConstraint("intake_key", "created_by_id"),  # a key is per registering user
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +86,10 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None]
     satisfaction_score: Mapped[int | None]
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    # The key a registering client sent so that sending the registration again is safe (the API's
+    # Idempotency-Key, the web form's token), with a hash of what it sent: the same key gives this complaint back.
+    intake_key: Mapped[str | None] = mapped_column(String(100))
+    intake_hash: Mapped[str | None] = mapped_column(String(64))
 
     customer: Mapped[Customer] = relationship()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,9 +29,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms import (
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     SelectChoice,
     SelectField,
     StringField,
@@ -41,10 +44,12 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..domain.access import require_role, require_view
 from ..domain.attachments import add_attachment, open_attachment, read_upload
 from ..domain.complaints import (
+    Intake,
     find_customers,
     get_complaint,
     recent_complaints,
     register_complaint,
+    registered_before,
 )
 from ..domain.customers import CustomerMismatch, customer_for
 from ..domain.deadlines import RULES, extension_of, receipt_date
@@ -89,6 +94,8 @@ class AmountField(StringField):
 
 
 class ComplaintForm(FlaskForm):
+    # One per form shown: the same form sent twice (a double click, a reload after a timeout) registers once.
+    intake_key = HiddenField(validators=[Optional(), Length(max=100)])
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
     customer_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
@@ -140,13 +147,19 @@ def new():
     if chosen is not None and request.method == "GET":
         form.customer_name.data, form.customer_email.data = chosen.name, chosen.email
         form.customer_phone.data, form.language.data = chosen.phone, chosen.language
+    if not form.intake_key.data:
+        form.intake_key.data = secrets.token_urlsafe(18)
     uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
     if form.validate_on_submit() and upload_error is None:
+        intake = Intake.of(form.intake_key.data)
+        if (earlier := registered_before(current_user, intake)) is not None:
+            return _sent_twice(earlier)
         same_as, update, new = _customer_choice(form)
         try:
             customer, changed = customer_for(
-                current_user, form.customer_name.data.strip(), form.customer_email.data or None, form.customer_phone.data or None,
-                form.language.data, chosen=chosen, same_as=same_as, update=update, new=new)
+                current_user, form.customer_name.data.strip(), form.customer_email.data or None,
+                form.customer_phone.data or None, form.language.data, chosen=chosen, same_as=same_as, update=update,
+                new=new)
         except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
             db.session.rollback()
             return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
@@ -154,21 +167,34 @@ def new():
             db.session.rollback()
             flash(err.message, "error")
             return _new_page(form, chosen, None, had_files=bool(uploads)), 403
-        complaint = register_complaint(
-            current_user, customer=customer, channel=form.channel.data, category=form.category.data,
-            description=form.description.data, product=form.product.data or None,
-            claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
-            jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
-            customer_changes=changed)
-        for upload in uploads:
-            add_attachment(current_user, complaint, upload)
-        db.session.commit()
+        try:
+            complaint = register_complaint(
+                current_user, customer=customer, channel=form.channel.data, category=form.category.data,
+                description=form.description.data, product=form.product.data or None,
+                claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
+                jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
+                customer_changes=changed, intake=intake)
+            for upload in uploads:
+                add_attachment(current_user, complaint, upload)
+            db.session.commit()
+        except IntegrityError:  # the same form, sent twice at once: the other request registered it
+            db.session.rollback()
+            earlier = registered_before(current_user, intake)
+            if earlier is None:
+                raise
+            return _sent_twice(earlier)
         flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
         if complaint.product and complaint.product.strip():
             _flash_same_product(recent_complaints(current_user, customer, exclude=complaint.id,
                                                   product=complaint.product))
         return redirect(url_for("complaints.show", reference=complaint.reference))
     return _new_page(form, chosen, upload_error), 400 if form.errors or upload_error else 200
+
+
+def _sent_twice(earlier: Complaint):
+    db.session.commit()
+    flash(_("This form was sent already: %(reference)s is registered once.", reference=earlier.reference), "info")
+    return redirect(url_for("complaints.show", reference=earlier.reference))
 
 
 def _new_page(form, chosen, upload_error, mismatch=None, had_files=False):

@@ -218,3 +218,21 @@ def test_search_ignores_case_in_polish_letters_too(login, people, register):
     assert complaint.reference in client.get("/complaints?q=WIŚNIEWSKA").data.decode()
     assert complaint.reference in client.get("/complaints?q=łańcuch").data.decode()
     assert customer in find_customers("ŚNIEW")
+
+
+def test_the_same_registration_form_sent_twice_registers_once(login, people):
+    client = login(people.staff)
+    import re
+
+    form = client.get("/complaints/new").data.decode()
+    (field,) = re.findall(r'<input[^>]*name="intake_key"[^>]*>', form)
+    key = re.search(r'value="([^"]+)"', field).group(1)
+    first = _register(client, intake_key=key)
+    assert first.status_code == 302
+    reference = first.headers["Location"].rsplit("/", 1)[-1]
+    again = _register(client, intake_key=key)  # a double click, a reload after a timeout
+    assert again.status_code == 302 and again.headers["Location"].endswith(reference)
+    assert "is registered once" in client.get(again.headers["Location"]).data.decode()
+    count = db.session.scalar(select(func.count(Complaint.id)).where(Complaint.description == "Late parcel"))
+    assert count == 1
+    assert key not in client.get("/complaints/new").data.decode()  # a new form, a new key
