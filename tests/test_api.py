@@ -284,3 +284,25 @@ def test_a_registration_sent_again_with_its_idempotency_key_gives_the_same_compl
     create = document["paths"]["/api/v1/complaints"]["post"]
     assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
     assert "200" in create["responses"] and "201" in create["responses"]
+
+
+def test_the_complaint_list_pages_filters_and_shows_only_what_the_caller_may_see(client, auth, people, make_user):
+    staff = auth(people.staff)
+    mine = [create(client, staff, description=f"Broken vase {i}")["reference"] for i in range(3)]
+    create(client, staff, category="billing", description="Charged twice")
+    page = client.get("/api/v1/complaints?category=delivery&limit=2", headers=staff)
+    assert page.status_code == 200
+    listed = [c["reference"] for c in page.json["complaints"]]
+    assert listed == mine[::-1][:2] and page.json["next_offset"] == 2  # newest first
+    rest = client.get("/api/v1/complaints?category=delivery&limit=2&offset=2", headers=staff).json
+    assert mine[0] in [c["reference"] for c in rest["complaints"]]
+    found = client.get("/api/v1/complaints?q=charged+TWICE", headers=staff).json["complaints"]
+    assert [c["category"] for c in found] == ["billing"] and found[0]["customer"] == "Anna Nowak"
+    # Another team's staff member sees none of them.
+    stranger = auth(make_user("staff", team="somewhere-else"))
+    seen = {c["reference"] for c in client.get("/api/v1/complaints?limit=200", headers=stranger).json["complaints"]}
+    assert not seen & set(mine)
+    for bad in ("status=lost", "from=yesterday", "limit=0", "limit=201", "overdue=yes", "offset=-1"):
+        refused = client.get(f"/api/v1/complaints?{bad}", headers=staff)
+        assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid", bad
+    assert "get" in client.get("/api/v1/openapi.json").json["paths"]["/api/v1/complaints"]

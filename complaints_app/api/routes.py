@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 
 from flask import Blueprint, jsonify, render_template, request
@@ -21,14 +22,18 @@ from ..domain.deadlines import parse_received
 from ..domain.messages import available_messages, send_message
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
+from ..domain.search import Filters, search
 from ..domain.views import complaint_story, usernames
 from ..models import Complaint, Customer, HumanTask
+from ..models.complaints import CATEGORIES, CHANNELS, JURISDICTIONS, STATUSES
 from .openapi import api_doc, build_document
 from .schemas import (
     CompensationOut,
     DeadlineOut,
     ComplaintIn,
+    ComplaintListOut,
     ComplaintOut,
+    ComplaintSummaryOut,
     CompleteIn,
     EventOut,
     IncidentOut,
@@ -205,6 +210,54 @@ def _register(body: ComplaintIn, intake: Intake | None) -> Complaint:
 def _replayed(complaint: Complaint):
     db.session.commit()  # nothing of this request's to keep; ends the read transaction
     return jsonify(complaint_out(complaint)), 200, {"Idempotent-Replayed": "true"}
+
+
+@bp.get("/complaints")
+@authenticated
+@api_doc("Complaints the caller may see, newest first, filtered", response=ComplaintListOut, query={
+    "status": "one of " + ", ".join(STATUSES), "category": "one of " + ", ".join(CATEGORIES),
+    "channel": "one of " + ", ".join(CHANNELS), "jurisdiction": "one of " + ", ".join(JURISDICTIONS),
+    "q": "words found in the reference, description, product or the customer's name, e-mail or phone",
+    "from": "received on or after this day (YYYY-MM-DD, UTC)", "to": "received on or before this day (UTC)",
+    "overdue": "1: only those with an overdue task", "limit": "at most 200 (50 by default)", "offset": "paging"})
+def list_complaints():
+    filters, limit, offset = _complaint_filters(request.args)
+    rows = search(current_user, filters, limit + 1, offset)
+    return jsonify(ComplaintListOut(complaints=[ComplaintSummaryOut(
+        reference=c.reference, status=c.status, received_at=c.received_at, customer=c.customer.name,
+        channel=c.channel, category=c.category, product=c.product, claimed_amount=c.claimed_amount,
+        currency=c.currency, jurisdiction=c.jurisdiction, team=c.team, priority=c.priority,
+        statutory_due_on=c.statutory_due_on) for c in rows[:limit]],
+        next_offset=offset + limit if len(rows) > limit else None).model_dump(mode="json"))
+
+
+def _complaint_filters(args) -> tuple[Filters, int, int]:
+    """The list's query parameters, each checked: a value the API does not know is a 400, not ignored."""
+    chosen = {}
+    for name, values in (("status", STATUSES), ("category", CATEGORIES), ("channel", CHANNELS),
+                         ("jurisdiction", JURISDICTIONS)):
+        value = args.get(name)
+        if value is not None and value not in values:
+            raise InvalidInput(f"{name} is one of {', '.join(values)}", {"fields": {name: "unknown value"}})
+        chosen[name] = value
+    days = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(args[name]) if args.get(name) else None
+        except ValueError:
+            raise InvalidInput(f"{name} is a day written YYYY-MM-DD", {"fields": {name: "not a day"}}) from None
+    if args.get("overdue") not in (None, "0", "1"):
+        raise InvalidInput("overdue is 1 or 0", {"fields": {"overdue": "not 1 or 0"}})
+    limit, offset = args.get("limit", "50"), args.get("offset", "0")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 200):
+        raise InvalidInput("limit is a whole number from 1 to 200")
+    if not (offset.isascii() and offset.isdigit() and int(offset) <= 10**9):
+        raise InvalidInput("offset is a whole number from 0")
+    text = args.get("q") or None
+    if text is not None and len(text) > 100:
+        raise InvalidInput("q is at most 100 characters")
+    return Filters(**chosen, overdue=args.get("overdue") == "1", received_from=days["from"],
+                   received_to=days["to"], text=text), int(limit), int(offset)
 
 
 @bp.get("/complaints/<reference>")

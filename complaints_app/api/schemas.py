@@ -195,6 +195,27 @@ class TaskListOut(BaseModel):
     tasks: list[TaskOut]
 
 
+class ComplaintSummaryOut(BaseModel):
+    reference: str
+    status: str
+    received_at: datetime
+    customer: str
+    channel: str
+    category: str
+    product: str | None
+    claimed_amount: Decimal | None
+    currency: str
+    jurisdiction: str
+    team: str | None
+    priority: str | None
+    statutory_due_on: date | None
+
+
+class ComplaintListOut(BaseModel):
+    complaints: list[ComplaintSummaryOut]
+    next_offset: int | None = Field(description="the offset of the next page; null on the last one")
+
+
 class ErrorOut(BaseModel):
     error: dict[str, Any] = Field(description="code, message and details")
 
