@@ -117,3 +117,13 @@ def test_an_incident_ends_with_its_process_and_cannot_restart_it(people, registe
     db.session.rollback()
     assert db.session.scalars(select(HumanTask).where(HumanTask.complaint_id == complaint.id,
                                                       HumanTask.state == "open")).all() == []
+
+
+def test_staff_are_told_the_process_stopped_and_process_owners_see_why(login, people, register):
+    deploy_variant(people.owner, "y = ().__class__.__base__.__subclasses__()")
+    complaint = register(people.staff)
+    staff_page = login(people.staff).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "The process stopped at “Run script” and waits until it is fixed" in staff_page
+    assert "__class__" not in staff_page
+    owner_page = login(people.owner).get(f"/complaints/{complaint.reference}").data.decode()
+    assert "Problem at “Run script”" in owner_page and "__class__" in owner_page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -100,5 +101,5 @@ def approvals():
         needs[task.id] = (task.context or {}).get(task.properties.get("required_role_var") or "")
         rows.append((task, complaint, compensation))
     names = usernames([c.proposed_by_id for _, _, c in rows if c], User.display_name)
-    limits = ", ".join(f"{limit.max_amount} {limit.currency}" for limit in current_user.limits)
+    limits = ", ".join(format_currency(limit.max_amount, limit.currency) for limit in current_user.limits)
     return render_template("approvals.html", rows=rows, names=names, needs=needs, limits=limits)

@@ -213,6 +213,7 @@ def test_deadlines_are_counted_at_triage_and_the_at_risk_view_lists_the_close_on
     with time_machine.travel(datetime(2026, 11, 13, 12, tzinfo=timezone.utc), tick=False):
         page = login(people.supervisor).get("/at-risk?days=3").data.decode()
     assert late.reference in page and "breached" in page
+    assert "<h2>front office" in page and "front_office" not in page  # the team by its name
     assert soon.reference not in page  # due in about two weeks
     assert login(people.staff).get("/at-risk").status_code == 403
 
@@ -353,3 +354,12 @@ def test_the_export_reads_every_match_in_batches(app, people, register):
 
     made = {register(people.staff).reference for _ in range(5)}
     assert made <= {c.reference for c in every_match(people.admin, Filters(), batch=2)}
+
+
+def test_the_approvals_page_writes_the_authority_limits_as_money(login, people):
+    client = login(people.supervisor)
+    client.post("/language", data={"language": "pl", "next": "/approvals"})
+    page = client.get("/approvals").data.decode()
+    assert "1 000,00 zł" in page.replace("\xa0", " ").replace("\u202f", " ")
+    assert "1000.00 PLN" not in page
+    client.post("/language", data={"language": "en", "next": "/approvals"})
