@@ -225,6 +225,7 @@ function start(root) {
     });
   });
   $("#modeller-deploy").addEventListener("click", function () {
+    if (!window.confirm(root.getAttribute("data-confirm"))) { return; }  // new complaints follow it at once
     var comment = $("#modeller-comment").value;
     collect().then(function (files) { return post(url + "/deploy", { files: files, comment: comment }); }).then(function (result) {
       if (result.ok) { unsaved = false; window.location.assign(result.data.url); return; }

@@ -48,8 +48,15 @@ def test_rename_a_task_add_a_form_field_deploy_and_a_new_complaint_gets_it(page,
     page.get_by_role("button", name="Validate").click()
     expect(page.locator("#modeller-status")).to_contain_text("No problem found")
     page.get_by_label("Comment").fill("First contact is a call; note how the customer was reached")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # thought better of it: nothing is deployed
+    page.get_by_role("button", name="Deploy as a new version").click()
+    page.wait_for_timeout(500)
+    assert "/drafts/" in page.url
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Deploy as a new version").click()
     expect(page.locator(".flash")).to_contain_text("new complaints follow it")
+    assert asked and "new version" in asked[0]  # the deploy asked first
     expect(page.locator("ul.changes")).to_contain_text("Task_FirstContact")
     shoot(page, "deployed")
     assert not page.console_errors, page.console_errors
