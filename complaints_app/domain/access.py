@@ -16,7 +16,7 @@ SEE_ALL = ("admin", "process_owner")
 
 def require_role(actor: User, *roles: str) -> None:
     if actor is None or not actor.has_role(*roles):
-        raise Forbidden(_("this needs one of the roles: %(roles)s", roles=", ".join(roles)))
+        raise Forbidden(_("this needs one of the roles: %(roles)s", roles=", ".join(term("role", r) for r in roles)))
 
 
 def can_view(actor: User, complaint: Complaint) -> bool:

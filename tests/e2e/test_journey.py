@@ -147,15 +147,17 @@ def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible()  # then Sara's own choice
-        register(page, "Ola Nowak", "ola.phone@example.com", "phone", "product", "The kettle leaks.")
+        reference = register(page, "Ola Nowak", "aleksandra.nowakowska-kowalczyk.reklamacje@example.com", "phone", "product", "The kettle leaks.")
+        expect(page.locator(".top nav a[aria-current=page]")).to_have_count(0)  # a complaint: no list of the nav
         for path, name in (("/inbox?scope=available", "phone-inbox"), ("/complaints", "phone-complaints"),
-                           ("/complaints/new", "phone-register")):
+                           ("/complaints/new", "phone-register"), (f"/complaints/{reference}", "phone-complaint")):
             page.goto(path)
             shoot(page, name)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, (path, width)
         # The lists stack their rows on a phone; each value still says which column it is.
         page.goto("/complaints")
+        expect(page.locator(".top nav a[aria-current=page]")).to_have_text("Complaints")
         cell = page.locator("table.list tbody tr").first.locator("td").nth(1)
         label = cell.evaluate("td => getComputedStyle(td, '::before').content")
         assert label == '"Received: "', label  # Sara reads English

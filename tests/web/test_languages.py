@@ -96,3 +96,13 @@ def test_every_moment_on_a_page_is_written_one_way_in_the_readers_time_zone(logi
     assert not re.search(r"\d{2}\.\d{2}\.\d{4}|\d{2}:\d{2}:\d{2}", text)  # no numeric dates, no seconds
     client.post("/language", data={"language": "en", "next": "/inbox"})
     assert "Dec 1, 2026, 12:30\u202fAM" in client.get(f"/complaints/{complaint.reference}").data.decode()
+
+
+def test_a_refusal_names_the_roles_in_the_readers_words(login, people):
+    client = login(people.supervisor)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    refused = client.get("/processes")
+    assert refused.status_code == 403
+    page = refused.data.decode()
+    assert "właściciel procesu" in page and "process_owner" not in page
+    client.post("/language", data={"language": "en", "next": "/inbox"})
