@@ -20,7 +20,8 @@
   function duration(seconds) {
     if (seconds >= 172800) { return Math.round(seconds / 86400) + " d"; }
     if (seconds >= 7200) { return Math.round(seconds / 3600) + " h"; }
-    return Math.max(1, Math.round(seconds / 60)) + " min";
+    if (seconds >= 60) { return Math.round(seconds / 60) + " min"; }
+    return Math.max(0, Math.round(seconds)) + " s";  // not "1 min" for a task done in seconds
   }
 
   // The heatmap of a version: a badge per task (waiting now · median time), the busiest in the hottest colour.
