@@ -163,3 +163,20 @@ def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
         assert label == '"Received: "', label  # Sara reads English
     finally:
         context.close()
+
+
+def test_the_heatmap_gives_a_task_done_in_seconds_in_seconds(page):
+    log_in(page, "sara")
+    reference = register(page, "Piotr Wójcik", "piotr.wojcik@example.com", "phone", "product", "Wrong colour.")
+    open_task(page, reference, "First contact")
+    page.get_by_role("radio", name="No").check()
+    page.get_by_label("What was done").fill("Asked for photos.")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".flash")).to_contain_text("Done")
+    log_out(page)
+    log_in(page, "olga")
+    page.goto("/processes")
+    page.locator("table.list a").first.click()  # the newest version: the one the complaint runs on
+    badge = page.locator(".heat-badge[data-element=Task_FirstContact]")
+    expect(badge).to_be_visible(timeout=20_000)
+    assert re.search(r"· \d+ s$", badge.inner_text()), badge.inner_text()  # not rounded up to "1 min"
