@@ -237,6 +237,7 @@ def test_the_inbox_lists_unread_alerts_until_they_are_marked_read(people, regist
     assert "unread reminders and alerts" in page  # the badge beside Inbox, on every page
     page = login(people.supervisor).get("/inbox").data.decode()
     assert "Reminders and alerts" in page and complaint.reference in page and "2026-11-16" in page
+    assert ">Mark read</button>" in page and ">Mark all read</button>" in page  # one alert, or all of them
     client = login(people.supervisor)
     client.post("/notifications/read")
     after = client.get("/inbox").data.decode()
