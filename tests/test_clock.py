@@ -79,7 +79,7 @@ def test_near_the_deadline_a_holding_letter_goes_out_and_supervisors_are_told(pe
     assert letter_context(letter, complaint)["due_on"] == "16 listopada 2026"
     note = notes_for(people.supervisor, "statutory_near")[-1]
     assert note.complaint_id == complaint.id and note.data["working_days_left"] == 3
-    assert "2026-11-16" in notify.sentence(note)
+    assert "Nov 16, 2026" in notify.sentence(note)  # the day as the reader's language writes it
     # The next look is the breach: the end of the due day in Warsaw.
     assert complaint.clock_next_at == datetime(2026, 11, 17, 0, tzinfo=WARSAW)
     assert tick(complaint, complaint.clock_next_at - timedelta(hours=1)) is None  # not twice
@@ -236,7 +236,7 @@ def test_the_inbox_lists_unread_alerts_until_they_are_marked_read(people, regist
     page = login(people.supervisor).get("/complaints").data.decode()
     assert "unread reminders and alerts" in page  # the badge beside Inbox, on every page
     page = login(people.supervisor).get("/inbox").data.decode()
-    assert "Reminders and alerts" in page and complaint.reference in page and "2026-11-16" in page
+    assert "Reminders and alerts" in page and complaint.reference in page and "Nov 16, 2026" in page
     assert ">Mark read</button>" in page and ">Mark all read</button>" in page  # one alert, or all of them
     client = login(people.supervisor)
     client.post("/notifications/read")

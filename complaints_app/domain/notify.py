@@ -3,11 +3,12 @@ by the sweep). Each notification keeps its facts, and the sentence is written in
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from flask_babel import force_locale
+from babel import dates as babel_dates
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
@@ -54,9 +55,24 @@ def notify_people(complaint: Complaint, kind: str, data: dict, task: HumanTask |
     return made
 
 
+def _when(text: str) -> str:
+    """A day ("2026-11-16") or a local moment ("2026-11-16 14:00") the notification keeps, as the reader's
+    language writes it; anything else as kept."""
+    locale = get_locale() or "en"
+    try:
+        if len(text) == 10:
+            return babel_dates.format_date(date.fromisoformat(text), "medium", locale=locale)
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    return f"{babel_dates.format_date(moment, 'medium', locale=locale)}, " \
+           f"{babel_dates.format_time(moment, 'short', locale=locale)}"
+
+
 def sentence(note: Notification) -> str:
     """The notification in the current language."""
-    d = note.data or {}
+    d = {**(note.data or {})}
+    d["due"] = _when(str(d.get("due") or ""))
     if note.kind == "reminder":
         return _("“%(task)s” on %(reference)s: %(percent)s%% of its time has gone; due %(due)s.",
                  task=d.get("task", ""), reference=d.get("reference", ""), percent=d.get("percent", ""),
