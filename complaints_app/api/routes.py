@@ -92,6 +92,16 @@ def _json_body(model: type[BaseModel]):
         raise InvalidInput("the request has errors", {"fields": fields}) from None
 
 
+def _paging(args, default: int, most: int) -> tuple[int, int]:
+    """``limit`` (1 to ``most``) and ``offset`` from the query, checked."""
+    limit, offset = args.get("limit", str(default)), args.get("offset", "0")
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= most):
+        raise InvalidInput(f"limit is a whole number from 1 to {most}")
+    if not (offset.isascii() and offset.isdigit() and int(offset) <= 10**9):
+        raise InvalidInput("offset is a whole number from 0")
+    return int(limit), int(offset)
+
+
 def _commit():
     """Commit the request's work; a lost race becomes a 409 and changes nothing."""
     try:
@@ -248,16 +258,12 @@ def _complaint_filters(args) -> tuple[Filters, int, int]:
             raise InvalidInput(f"{name} is a day written YYYY-MM-DD", {"fields": {name: "not a day"}}) from None
     if args.get("overdue") not in (None, "0", "1"):
         raise InvalidInput("overdue is 1 or 0", {"fields": {"overdue": "not 1 or 0"}})
-    limit, offset = args.get("limit", "50"), args.get("offset", "0")
-    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 200):
-        raise InvalidInput("limit is a whole number from 1 to 200")
-    if not (offset.isascii() and offset.isdigit() and int(offset) <= 10**9):
-        raise InvalidInput("offset is a whole number from 0")
+    limit, offset = _paging(args, default=50, most=200)
     text = args.get("q") or None
     if text is not None and len(text) > 100:
         raise InvalidInput("q is at most 100 characters")
     return Filters(**chosen, overdue=args.get("overdue") == "1", received_from=days["from"],
-                   received_to=days["to"], text=text), int(limit), int(offset)
+                   received_to=days["to"], text=text), limit, offset
 
 
 @bp.get("/complaints/<reference>")
@@ -287,12 +293,7 @@ def post_message(reference):
          query={"scope": "mine (default), available (unassigned, my roles) or team (supervisors)",
                 "limit": "at most 500", "offset": "paging"})
 def list_tasks():
-    limit, offset = request.args.get("limit", "100"), request.args.get("offset", "0")
-    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 500):
-        raise InvalidInput("limit is a whole number from 1 to 500")
-    if not (offset.isascii() and offset.isdigit() and int(offset) <= 10**9):
-        raise InvalidInput("offset is a whole number from 0")
-    limit, offset = int(limit), int(offset)
+    limit, offset = _paging(request.args, default=100, most=500)
     tasks = task_ops.list_tasks(current_user, request.args.get("scope", "mine"), limit, offset)
     return jsonify({"tasks": [task_out(task, complaint.reference) for task, complaint in tasks]})
 

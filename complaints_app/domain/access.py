@@ -48,16 +48,6 @@ def require_view(actor: User, complaint: Complaint) -> None:
         raise NotFound(_("no complaint %(reference)s", reference=complaint.reference))
 
 
-def may_change_customer(actor: User, customer) -> bool:
-    """Whether ``actor`` may change a stored customer's details (where their letters go, how they are
-    called): only someone who may see every complaint of that customer, so that nobody redirects the
-    letters of complaints another team handles."""
-    if actor.has_role(*SEE_ALL):
-        return True
-    complaints = db.session.scalars(select(Complaint).where(Complaint.customer_id == customer.id))
-    return all(can_view(actor, complaint) for complaint in complaints)
-
-
 def may_work(actor: User, task: HumanTask) -> str | None:
     """Why ``actor`` may not work ``task`` (None when they may)."""
     if task.role is None:

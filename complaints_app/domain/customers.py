@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Customer, User
-from .access import may_change_customer
+from ..models import Complaint, Customer, User
+from .access import SEE_ALL
 from .errors import Conflict, Forbidden
+from .search import visible_to
 
 
 class CustomerMismatch(Conflict):
@@ -51,6 +52,17 @@ def matching_customer(email: str | None, phone: str | None) -> Customer | None:
     return customer
 
 
+def may_change_customer(actor: User, customer: Customer) -> bool:
+    """Whether ``actor`` may change a stored customer's details (where their letters go, how they are
+    called): only someone who may see every complaint of that customer (``search.visible_to``), so that
+    nobody redirects the letters of complaints another team handles."""
+    if actor.has_role(*SEE_ALL):
+        return True
+    theirs = select(func.count()).select_from(Complaint).where(Complaint.customer_id == customer.id)
+    seen = select(func.count()).select_from(visible_to(actor).where(Complaint.customer_id == customer.id).subquery())
+    return db.session.scalar(theirs) == db.session.scalar(seen)
+
+
 def customer_for(actor: User, name: str, email: str | None, phone: str | None, language: str, *,
                  chosen: Customer | None = None, same_as: int | None = None, update: bool = False,
                  new: bool = False) -> tuple[Customer, dict]:
@@ -59,7 +71,7 @@ def customer_for(actor: User, name: str, email: str | None, phone: str | None, l
     ``new`` a new one whatever matches (another person sharing a phone, say). When the stored customer's
     details differ from those given, raise CustomerMismatch unless the caller confirmed it is the same
     person (``same_as`` = its id); with ``update`` the stored details then take the ones given, if ``actor``
-    may change them (``access.may_change_customer``; Forbidden otherwise, nothing changed). Flushes."""
+    may change them (``may_change_customer``; Forbidden otherwise, nothing changed). Flushes."""
     customer = None if new else chosen or matching_customer(email, phone)
     if customer is None:
         customer = Customer(name=name, email=email, phone=phone, language=language)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from babel import dates as babel_dates
+from babel.dates import format_date
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,6 +19,7 @@ from ..models.base import utcnow
 from .dispatch import after_commit
 from .driver import settings
 from .errors import NotFound
+from .terms import written_moment
 from .outgoing import Outgoing, lease_end, next_attempt
 
 SUPERVISING = ("supervisor", "manager")
@@ -61,12 +62,10 @@ def _when(text: str) -> str:
     locale = get_locale() or "en"
     try:
         if len(text) == 10:
-            return babel_dates.format_date(date.fromisoformat(text), "medium", locale=locale)
-        moment = datetime.fromisoformat(text)
+            return format_date(date.fromisoformat(text), "medium", locale=locale)
+        return written_moment(datetime.fromisoformat(text), locale)
     except (TypeError, ValueError):
         return text
-    return f"{babel_dates.format_date(moment, 'medium', locale=locale)}, " \
-           f"{babel_dates.format_time(moment, 'short', locale=locale)}"
 
 
 def sentence(note: Notification) -> str:

@@ -3,6 +3,10 @@ language. Stored values stay as they are (the API and the CSV give them raw); pa
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from babel import Locale
+from babel.dates import format_date, format_time
 from flask_babel import lazy_pgettext
 
 TERMS = {
@@ -60,3 +64,11 @@ def term(kind: str, value: str | None) -> str:
     known = TERMS.get(kind, {}).get(value or "")
     return str(known) if known is not None else (value or "").replace("_", " ")
 
+
+
+def written_moment(local: datetime, locale: Locale | str) -> str:
+    """A moment already in the reader's time zone, as pages and alerts write it: the day, then hours and
+    minutes ("3 gru 2026, 15:04"; "Dec 3, 2026, 3:04 PM")."""
+    locale = Locale.parse(locale)
+    return locale.datetime_formats["medium"].replace("'", "").format(
+        format_time(local, "short", locale=locale), format_date(local, "medium", locale=locale))

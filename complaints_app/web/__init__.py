@@ -9,7 +9,6 @@ from flask import Flask, flash, has_request_context, redirect, render_template, 
 from flask_login import current_user
 
 from ..domain.errors import DomainError, NotFound
-from babel import dates as babel_dates
 from babel.dates import get_day_names
 from flask_babel import format_currency, format_date, format_timedelta, get_locale, get_timezone, to_user_timezone
 from flask_babel import gettext as _
@@ -19,7 +18,7 @@ from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, complaints, inbox, processes, tasks, vendor
 from .csp import CSP
-from ..domain.terms import term
+from ..domain.terms import term, written_moment
 
 BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, processes.bp, admin.bp, vendor.bp)
 
@@ -67,10 +66,7 @@ def _unread_alerts() -> int:
 def format_when(when: datetime) -> str:
     """A moment as every page shows it: the day as ``format_date`` writes it, then hours and minutes, in the
     page's time zone ("3 gru 2026, 15:04"; "Dec 3, 2026, 3:04 PM")."""
-    locale = get_locale()
-    local = to_user_timezone(when)
-    return locale.datetime_formats["medium"].replace("'", "").format(
-        babel_dates.format_time(local, "short", locale=locale), babel_dates.format_date(local, "medium", locale=locale))
+    return written_moment(to_user_timezone(when), get_locale())
 
 
 def format_day(day: date | str) -> str:
