@@ -11,13 +11,14 @@ from sqlalchemy import bindparam, func, select
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import DefinitionFile, LaneRole, ProcessDefinition, User
+from ..models import Complaint, DefinitionFile, LaneRole, ProcessDefinition, User
 from ..workflow import DefinitionError, ProcessRuntime, listed
+from ..workflow.dataflow import unset_names
 from ..workflow.lint import lint_files
 from ..workflow.xml import parse_xml
 from .errors import InvalidInput, NotFound
 from .forms import check_form_definition
-from .services import SERVICES
+from .services import KEY_PROPERTIES, SERVICES, service_writes
 
 STATUS_VALUES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
 
@@ -50,6 +51,7 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
         compiled = runtime().compile(files, process_id)
     except DefinitionError as err:
         raise InvalidInput("the diagram cannot be deployed", {"problems": err.problems + problems}) from None
+    problems.extend(unset_names(files, start_keys(), service_writes, KEY_PROPERTIES))
     mapped = set(db.session.scalars(select(LaneRole.lane)))
     for element in compiled.elements.values():
         if element.get("topic") and element["topic"] not in SERVICES:
@@ -71,6 +73,13 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
     if problems:
         raise InvalidInput("the diagram cannot be deployed", {"problems": problems})
     return compiled
+
+
+def start_keys() -> set[str]:
+    """The data keys every process starts with, whatever the complaint."""
+    from .complaints import process_data  # complaints starts processes through this module
+
+    return set(process_data(Complaint()))
 
 
 def deploy(files: dict[str, bytes], actor: User | None, comment: str | None = None,

@@ -31,13 +31,23 @@ class ServiceContext:
 
 ServiceFn = Callable[[ServiceContext, ServiceCall], dict | None]
 SERVICES: dict[str, ServiceFn] = {}
+WRITES: dict[str, Callable[[dict], tuple]] = {}  # the data keys a topic returns, given the task's properties
+# Task properties whose value is a data key the app reads: the deploy check wants something to set it.
+KEY_PROPERTIES = ("required_role_var", "authority_amount_var", "authority_currency_var", "duration_var")
 
 
-def service(topic: str):
+def service(topic: str, writes: tuple | Callable[[dict], tuple] = ()):
+    """Register ``fn`` for ``topic``; ``writes`` names the keys its result holds (for the deploy check)."""
     def register(fn: ServiceFn) -> ServiceFn:
         SERVICES[topic] = fn
+        WRITES[topic] = writes if callable(writes) else (lambda properties: writes)
         return fn
     return register
+
+
+def service_writes(topic: str, properties: dict) -> tuple:
+    """The data keys a service task with these properties adds to the process (none for unknown topics)."""
+    return tuple(WRITES[topic](properties)) if topic in WRITES else ()
 
 
 class ServiceFailed(Exception):
@@ -48,7 +58,7 @@ def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
-@service("create_letter")
+@service("create_letter", writes=("last_letter_type",))
 def create_letter(ctx: ServiceContext, call: ServiceCall):
     """Create the letter record for this step (one per step, however often it runs)."""
     letter_type = call.properties.get("letter_type")
@@ -73,7 +83,7 @@ _LETTER_OF_STEP = select(LETTERS.c.id).where(LETTERS.c.complaint_id == bindparam
 _INSERT_LETTER = insert(LETTERS).returning(LETTERS.c.id)
 
 
-@service("apply_triage")
+@service("apply_triage", writes=("statutory_due", "sla_resolution_due"))
 def apply_triage(ctx: ServiceContext, call: ServiceCall):
     """Copy the triage decision (team, priority, statutory rule) onto the complaint."""
     missing = [k for k in ("team", "priority", "statutory_rule") if not call.data.get(k)]
@@ -102,7 +112,7 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@service("business_due")
+@service("business_due", writes=lambda properties: (properties.get("result_var") or "",))
 def business_due(ctx: ServiceContext, call: ServiceCall):
     """When a duration of working time from now ends, by the complaint's business calendar (its team's in
     its country, else the country's): for a timeDate timer. Properties: ``duration_var`` (the data key
@@ -131,7 +141,7 @@ def _open_compensation(complaint: Complaint) -> Compensation | None:
         .order_by(Compensation.id.desc()).limit(1))
 
 
-@service("record_compensation_proposal")
+@service("record_compensation_proposal", writes=("compensation_approved",))
 def record_compensation_proposal(ctx: ServiceContext, call: ServiceCall):
     """Record the amount the investigator proposes; the proposer is the acting user."""
     previous = _open_compensation(ctx.complaint)

@@ -98,6 +98,11 @@ def _safe_globals() -> dict:
     }
 
 
+def script_builtins() -> list[str]:
+    """The names diagram code may use without the process data setting them (``len``, ``round``...)."""
+    return [name for name in _safe_globals()["__builtins__"] if not name.startswith("_")]
+
+
 _cache: dict[tuple[str, str], object] = {}
 _cache_lock = threading.Lock()
 
