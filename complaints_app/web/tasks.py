@@ -43,7 +43,8 @@ def show(task_id):
             db.session.rollback()
             errors = err.details.get("fields", {})
             values.update(submitted)
-            flash(err.message, "error")
+            if not errors:  # field errors are listed above the form, each linked to its field
+                flash(err.message, "error")
             status = 400
         except (Forbidden, Conflict) as err:  # the page is shown again with what was typed, and why
             db.session.rollback()

@@ -73,6 +73,11 @@ def test_staff_to_manager_to_resolution(page, shoot):
     page.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Complete").click()
     expect(page.locator("#f-escalation_comment-error")).to_be_visible()  # a decision needs its reason
+    summary = page.locator(".error-summary")  # read first, and where the keyboard starts
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("1 field to correct")
+    summary.get_by_role("link", name=re.compile("Reason for the decision")).click()
+    expect(page.get_by_label("Reason for the decision")).to_be_focused()
     page.get_by_role("radio", name="Yes").check()
     page.get_by_label("Reason for the decision").fill("A refund is beyond the desk's authority.")
     page.get_by_role("button", name="Complete").click()

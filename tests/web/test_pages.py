@@ -57,6 +57,13 @@ def test_register_shows_errors_beside_fields_and_creates_nothing(login, people):
     html = response.data.decode()
     for field in ("customer_name", "customer_email", "description", "claimed_amount", "channel"):
         assert f'id="{field}-error"' in html, field
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]  # one list of it all, at the top
+    assert "10 fields to correct" in summary  # the five above and the lists left empty
+    assert '<a href="#customer_email">E-mail: Invalid email address.</a>' in summary
+    assert html.index("error-summary") < html.index('id="customer_name"')
+    assert 'aria-describedby="contact-hint customer_email-error"' in html  # the rule is read with the field
+    neither = client.post("/complaints/new", data={"customer_name": "Ola", "description": "Broken"}).data.decode()
+    assert '<a href="#customer_phone">Phone: Give the customer&#39;s e-mail or phone.</a>' in neither
     assert db.session.scalar(select(Complaint.id).order_by(Complaint.id.desc()).limit(1)) == before
 
 
@@ -74,6 +81,8 @@ def test_register_then_complete_a_task_with_a_bad_value_first(login, people):
     assert bad.status_code == 400
     html = bad.data.decode()
     assert 'id="f-fc_resolved-error"' in html and 'id="f-fc_summary-error"' in html
+    assert "2 fields to correct" in html and 'href="#f-fc_resolved-true"' in html and 'id="f-fc_resolved-true"' in html
+    assert "the form has errors" not in html  # the list says it; no second message above it
     good = client.post(task_path, data={"fc_resolved": "true", "fc_summary": "Refunded the double charge"})
     assert good.status_code == 302
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))

@@ -133,9 +133,9 @@ def test_a_required_yes_no_question_is_announced_as_required_and_as_wrong(login,
 
     task = open_task(register(people.staff))
     client = login(people.staff)
-    radios = re.findall(r'<input type="radio" name="fc_resolved"[^>]*>', client.get(f"/tasks/{task.id}").data.decode())
+    radios = re.findall(r'<input type="radio"[^>]*name="fc_resolved"[^>]*>', client.get(f"/tasks/{task.id}").data.decode())
     assert len(radios) == 2 and all("required" in r and "aria-invalid" not in r for r in radios)
     sent_back = client.post(f"/tasks/{task.id}", data={"fc_summary": "Called"})
     assert sent_back.status_code == 400
-    radios = re.findall(r'<input type="radio" name="fc_resolved"[^>]*>', sent_back.data.decode())
+    radios = re.findall(r'<input type="radio"[^>]*name="fc_resolved"[^>]*>', sent_back.data.decode())
     assert all('aria-invalid="true"' in r for r in radios)

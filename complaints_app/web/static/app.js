@@ -90,7 +90,24 @@
     });
   }
 
+  // A form sent back: move the focus to the list of what to correct, so a screen reader reads it and the
+  // keyboard starts there (each item links to its field).
+  function errorSummary() {
+    var summary = document.querySelector(".error-summary");
+    if (!summary) { return; }
+    summary.focus();
+    summary.addEventListener("click", function (event) {  // a link puts the caret in its field, not only near it
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) { return; }
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({block: "center"});
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    errorSummary();
     cellLabels();
     countdown();
     setInterval(countdown, 30000);
