@@ -140,6 +140,17 @@ def test_staff_to_manager_to_resolution(page, shoot):
     assert [e for e in page.console_errors if "status of 400" not in e] == []
 
 
+def contrast(css_colour: str, background=(255, 255, 255)) -> float:
+    """WCAG contrast ratio of an ``rgb(r, g, b)`` colour against ``background``."""
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    colour = [int(v) for v in re.findall(r"\d+", css_colour)[:3]]
+    light, dark = sorted([luminance(colour), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="pl-PL",
                                   is_mobile=True, has_touch=True)
@@ -149,6 +160,9 @@ def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
         expect(page.get_by_role("button", name="Zaloguj")).to_be_visible()  # the browser asks for Polish
         page.keyboard.type("sara")  # the username field has the focus
         page.keyboard.press("Tab")
+        ring, border = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                                     " return [s.outlineColor, s.borderTopColor]; }")
+        assert contrast(ring) >= 3 and contrast(border) >= 3, (ring, border)  # WCAG 1.4.11 on the white page
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible()  # then Sara's own choice
@@ -185,3 +199,6 @@ def test_the_heatmap_gives_a_task_done_in_seconds_in_seconds(page):
     badge = page.locator(".heat-badge[data-element=Task_FirstContact]")
     expect(badge).to_be_visible(timeout=20_000)
     assert re.search(r"· \d+ s$", badge.inner_text()), badge.inner_text()  # not rounded up to "1 min"
+    text, background = badge.evaluate("b => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
+    background = tuple(int(v) for v in re.findall(r"\d+", background)[:3])
+    assert contrast(text, background) >= 4.5, (text, background)  # small white text on its colour
