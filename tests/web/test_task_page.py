@@ -11,6 +11,7 @@ from decimal import Decimal
 from complaints_app.domain import tasks as task_ops
 from complaints_app.domain.users import create_token
 from complaints_app.extensions import db
+from complaints_app.models import Complaint
 from tests.test_paths import escalate
 
 
@@ -139,3 +140,26 @@ def test_a_required_yes_no_question_is_announced_as_required_and_as_wrong(login,
     assert sent_back.status_code == 400
     radios = re.findall(r'<input type="radio"[^>]*name="fc_resolved"[^>]*>', sent_back.data.decode())
     assert all('aria-invalid="true"' in r for r in radios)
+
+
+def test_a_task_is_claimed_and_released_from_its_own_page(login, people, register, open_task):
+    task = open_task(register(people.staff))
+    claim, release = f'action="/tasks/{task.id}/claim"', f'action="/tasks/{task.id}/release"'
+    assert claim not in login(people.supervisor).get(f"/tasks/{task.id}").data.decode()  # not theirs to work
+    mine = login(people.staff2)
+    reference = db.session.get(Complaint, task.complaint_id).reference
+    queue = mine.get("/inbox?scope=available").data.decode()  # each button says which task it takes
+    assert f'aria-label="Claim: First contact, {reference}"' in queue
+    page = mine.get(f"/tasks/{task.id}").data.decode()
+    assert claim in page and "Nobody has taken this task yet" in page
+    taken = mine.post(f"/tasks/{task.id}/claim", follow_redirects=True).data.decode()
+    assert "The task is yours." in taken and f"assigned to {people.staff2.display_name}" in taken
+    assert claim not in taken and release in taken
+    db.session.expire_all()
+    assert db.session.get(type(task), task.id).assignee_id == people.staff2.id
+    colleague = login(people.staff).get(f"/tasks/{task.id}").data.decode()
+    assert claim not in colleague and release not in colleague
+    login(people.staff2).post(f"/tasks/{task.id}/release")
+    db.session.expire_all()
+    assert db.session.get(type(task), task.id).assignee_id is None
+    assert claim in login(people.staff).get(f"/tasks/{task.id}").data.decode()
