@@ -80,6 +80,7 @@ def test_near_the_deadline_a_holding_letter_goes_out_and_supervisors_are_told(pe
     note = notes_for(people.supervisor, "statutory_near")[-1]
     assert note.complaint_id == complaint.id and note.data["working_days_left"] == 3
     assert "Nov 16, 2026" in notify.sentence(note)  # the day as the reader's language writes it
+    assert "(14 days, consumer complaint)" in notify.sentence(note)  # and the rule in words, not its code
     # The next look is the breach: the end of the due day in Warsaw.
     assert complaint.clock_next_at == datetime(2026, 11, 17, 0, tzinfo=WARSAW)
     assert tick(complaint, complaint.clock_next_at - timedelta(hours=1)) is None  # not twice
@@ -113,7 +114,8 @@ def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_superv
     assert "czy akceptują Państwo" not in text  # nothing is asked of the customer any more
     assert tick(complaint, datetime(2026, 11, 20, tzinfo=WARSAW)) is None
     page = login(people.supervisor).get(f"/complaints/{complaint.reference}").data.decode()
-    assert "“Deemed accepted” (pl-consumer-14d, due Nov 16, 2026)" in page and "Claim honoured, closed" in page
+    assert "“Deemed accepted” (14 days, consumer complaint, due Nov 16, 2026)" in page  # the rule in words
+    assert "Claim honoured, closed" in page
 
 
 def test_a_breach_without_deemed_acceptance_only_records_it(people, register):

@@ -19,7 +19,7 @@ from ..models.base import utcnow
 from .dispatch import after_commit
 from .driver import settings
 from .errors import NotFound
-from .terms import written_moment
+from .terms import term, written_moment
 from .outgoing import Outgoing, lease_end, next_attempt
 
 SUPERVISING = ("supervisor", "manager")
@@ -72,6 +72,7 @@ def sentence(note: Notification) -> str:
     """The notification in the current language."""
     d = {**(note.data or {})}
     d["due"] = _when(str(d.get("due") or ""))
+    d["rule"] = term("rule", d.get("rule")) if d.get("rule") else ""
     if note.kind == "reminder":
         return _("“%(task)s” on %(reference)s: %(percent)s%% of its time has gone; due %(due)s.",
                  task=d.get("task", ""), reference=d.get("reference", ""), percent=d.get("percent", ""),

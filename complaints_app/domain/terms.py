@@ -52,6 +52,18 @@ TERMS = {
     "team": {  # the shipped triage table's teams; a team a new table names shows as written
         "front_office": lazy_pgettext("team", "front office"), "billing_team": lazy_pgettext("team", "billing"),
         "logistics": lazy_pgettext("team", "logistics"), "financial_desk": lazy_pgettext("team", "financial desk")},
+    "rule": {  # statutory deadline rules (domain/deadlines.RULES), by what they give the customer
+        "pl-consumer-14d": lazy_pgettext("rule", "14 days, consumer complaint"),
+        "pl-financial-30d": lazy_pgettext("rule", "30 days, financial-market complaint"),
+        "pl-financial-60d": lazy_pgettext("rule", "60 days, complex financial-market complaint"),
+        "uk-disp-summary-3bd": lazy_pgettext("rule", "3 business days, summary resolution (FCA)"),
+        "uk-disp-final-8w": lazy_pgettext("rule", "8 weeks, final response (FCA)"),
+        "uk-psd-15bd": lazy_pgettext("rule", "15 business days, payment services (FCA)"),
+        "uk-psd-35bd": lazy_pgettext("rule", "35 business days, payment services, exceptional (FCA)"),
+        "ua-appeal-15d": lazy_pgettext("rule", "15 days, citizen's appeal"),
+        "ua-appeal-1m": lazy_pgettext("rule", "1 month, citizen's appeal"),
+        "ua-appeal-45d": lazy_pgettext("rule", "45 days at most, citizen's appeal"),
+        "internal-sla": lazy_pgettext("rule", "internal target, no statutory deadline")},
     "task_state": {
         "open": lazy_pgettext("task", "open"), "completed": lazy_pgettext("task", "completed"),
         "cancelled": lazy_pgettext("task", "cancelled")},

@@ -62,8 +62,8 @@ def _spreadsheet_row(c: Complaint, locale) -> list:
     return [c.reference, term("status", c.status), _local(c.received_at), _text(c.customer.name),
             _text(c.customer.email), _text(c.customer.phone), term("channel", c.channel),
             term("category", c.category), _text(c.product), amount, c.currency, c.jurisdiction,
-            term("regime", c.regime), term("team", c.team), term("priority", c.priority), c.statutory_rule or "",
-            _iso(c.statutory_due_on),
+            term("regime", c.regime), term("team", c.team), term("priority", c.priority),
+            term("rule", c.statutory_rule), _iso(c.statutory_due_on),
             _local(c.resolution_due_at), _local(c.closed_at)]
 
 
