@@ -441,15 +441,17 @@ def letter_correct(letter_id):
 def risk():
     """Complaints whose statutory deadline has passed or is close, by team and by who holds them."""
     require_role(current_user, "supervisor", "admin", "process_owner")
-    days = request.args.get("days", "3")
-    days = int(days) if days.isascii() and days.isdigit() and int(days) <= 60 else 3
+    asked = request.args.get("days", "3").strip()
+    valid = asked.isascii() and asked.isdigit() and int(asked) <= 60
+    days = int(asked) if valid else 3
     today = utcnow().date()
     rows = at_risk(current_user, days, today)
     names = usernames([t.assignee_id for _, tasks in rows for t in tasks], User.display_name)
     teams: dict[str, list] = {}
     for complaint, tasks in rows:
         teams.setdefault(complaint.team or "–", []).append((complaint, tasks))
-    return render_template("at_risk.html", teams=teams, names=names, days=days, today=today)
+    return render_template("at_risk.html", teams=teams, names=names, days=days, today=today,
+                           days_error=None if valid else asked)
 
 
 @bp.post("/complaints/<reference>/messages")

@@ -227,6 +227,21 @@ def test_deadlines_are_counted_at_triage_and_the_at_risk_view_lists_the_close_on
     assert login(people.staff).get("/at-risk").status_code == 403
 
 
+def test_an_at_risk_window_that_is_not_a_number_of_days_says_so_and_shows_the_default(login, people, register):
+    from datetime import datetime, timezone
+
+    late = register(people.staff, received_at=datetime(2026, 10, 28, 9, tzinfo=timezone.utc))
+    client = login(people.supervisor)
+    for asked in ("ten", "100", "-2"):
+        page = client.get(f"/at-risk?days={asked}").data.decode()
+        assert f"“{asked}” is not a number of working days from 0 to 60; showing 3." in page
+        assert f'value="{asked}" aria-invalid="true"' in page  # what was typed stays, marked
+        assert late.reference in page  # the default window still answers
+    page = client.get("/at-risk?days=<b>x</b>").data.decode()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "is not a number" not in client.get("/at-risk?days=60").data.decode()
+
+
 def test_extending_a_financial_deadline_records_why_and_writes_the_holding_letter(login, people, register):
     from complaints_app.domain.deadlines import compute, receipt_date
     from complaints_app.domain.letters import letter_pdf, render_letter
