@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from jinja2 import FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -128,6 +129,15 @@ def check_fonts() -> None:
     missing = [lang for lang, families in found.items() if not families]
     if missing:
         raise LetterError(f"no installed font covers {', '.join(missing)}: install fonts-dejavu-core")
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
+
+
+def body_markup(html: str) -> Markup:
+    """What a rendered letter's ``<body>`` holds, to show inside a page (the templates are autoescaped)."""
+    found = _BODY.search(html)
+    return Markup(found.group(1) if found else "")
 
 
 def plain_text(html: str) -> str:

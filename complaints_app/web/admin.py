@@ -17,7 +17,7 @@ from ..domain.errors import InvalidInput
 from ..domain.letters import renderer
 from ..domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, revoke_token, set_lane_role, update_user
 from ..extensions import db
-from ..letters import LANGUAGES, LetterError
+from ..letters import LANGUAGES, LetterError, body_markup
 from ..models import ROLES, ApiToken, LaneRole, User
 from ..models.complaints import CURRENCIES
 
@@ -127,18 +127,33 @@ def letters():
                            places=PLACES)
 
 
+@bp.get("/letters/sample")
+def letter_switch():
+    """The preview's switches (a plain GET form) lead to the template's own address."""
+    return redirect(url_for("admin.letter_sample", letter_type=request.args.get("letter_type", "")[:60] or "-",
+                            language=request.args.get("language", "")[:10] or "-",
+                            place=request.args.get("place", "PL-consumer")[:40]))
+
+
 @bp.get("/letters/<letter_type>/<language>")
 def letter_sample(letter_type, language):
-    jurisdiction, _, regime = request.args.get("place", "PL-consumer").partition("-")
+    """One template filled with sample data, in the site's frame with switches for language and place
+    (``?format=pdf``: the PDF as it would be sent)."""
+    place = request.args.get("place", "PL-consumer")
+    if place not in PLACES:
+        raise InvalidInput(_("Choose a place from the list: %(places)s.", places=", ".join(PLACES)))
+    jurisdiction, _sep, regime = place.partition("-")
     context = {**json.loads((renderer().root / "sample.json").read_text("utf-8")),
                "jurisdiction": jurisdiction, "regime": regime}
     try:
         if request.args.get("format") == "pdf":
             pdf, _html = renderer().render(letter_type, language, context)
             return Response(pdf, mimetype="application/pdf")
-        return renderer().html(letter_type, language, context)
+        html = renderer().html(letter_type, language, context)
     except LetterError as err:
         raise InvalidInput(str(err)) from None
+    return render_template("admin_letter.html", letter_type=letter_type, language=language, place=place,
+                           body=body_markup(html), types=renderer().letter_types(), languages=LANGUAGES, places=PLACES)
 
 
 def _hours_from_form() -> list[tuple[str, str]]:

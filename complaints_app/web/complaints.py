@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import (
@@ -61,7 +60,7 @@ from ..domain.messages import available_messages, send_message
 from ..domain.search import Filters, at_risk, every_match, search
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
-from ..letters import LetterError
+from ..letters import LetterError, body_markup
 from ..mail import outbox_name
 from ..domain.forms import parse_amount, storable
 from ..models import Attachment, AuditEvent, Complaint, Customer, Letter, User
@@ -358,7 +357,7 @@ def letter(letter_id):
     body = None
     if letter.pdf_sha256 is None and letter.status != "failed":  # a failed one shows its error instead
         try:
-            body = Markup(_BODY.search(letter_preview(current_user, letter_id)).group(1))  # autoescaped template
+            body = body_markup(letter_preview(current_user, letter_id))
         except LetterError as err:  # a letter that cannot be made: its error is on the page
             body = None
             flash(str(err), "error")
@@ -369,7 +368,6 @@ def letter(letter_id):
     return render_template("letter.html", letter=letter, complaint=complaint, body=body, sent_to=sent_to)
 
 
-_BODY = re.compile(r"<body>(.*)</body>", re.S)
 
 
 @bp.get("/letters/<int:letter_id>/view.pdf")

@@ -90,6 +90,7 @@ def routes(world):
         ("GET", "/admin/lanes", ["admin"], 403),
         ("GET", "/admin/letters", ["admin"], 403),
         ("GET", "/admin/letters/final_response/uk?place=GB-financial", ["admin"], 403),
+        ("GET", "/admin/letters/sample?letter_type=final_response&language=pl", ["admin"], 403),
         ("POST", "/admin/lanes", [], 403),
         ("GET", "/admin/calendars", ["admin"], 403),
         ("POST", "/admin/calendars", [], 403),

@@ -88,6 +88,13 @@ def test_preview_every_template_with_sample_data(login, people):
         assert f"/admin/letters/{letter_type}/uk" in page
     html = client.get("/admin/letters/final_response/en?place=GB-financial").data.decode()
     assert "Financial Ombudsman Service" in html and "Anna Nowak" in html
+    assert '<p class="crumbs"><a href="/admin/letters">' in html  # in the site's frame, with the way back
+    assert '<option value="GB-financial" selected>GB · financial</option>' in html
+    assert '<article class="letter-sheet" lang="en">' in html
+    switched = client.get("/admin/letters/sample?letter_type=acknowledgement&language=uk&place=UA-consumer")
+    assert switched.status_code == 302
+    assert switched.location.endswith("/admin/letters/acknowledgement/uk?place=UA-consumer")
+    assert client.get("/admin/letters/final_response/pl?place=XX-nowhere").status_code == 400
     pdf = client.get("/admin/letters/final_response/pl?place=PL-financial&format=pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
     refused = client.get("/admin/letters/nonsense/pl")
