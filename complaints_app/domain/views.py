@@ -78,17 +78,24 @@ def element_properties(definition_ids, current: int | None = None) -> dict[str, 
     return found
 
 
-def localized_xml(process_file: DefinitionFile, elements: dict, language: str | None) -> str:
-    """The diagram as drawn, its elements named in ``language`` where the diagram gives a name in it
-    (``label:pl``): what the viewer shows. Only names change; the file stored stays as deployed."""
-    names = {element_id: element["properties"][f"label:{language}"] for element_id, element in elements.items()
-             if language and f"label:{language}" in (element.get("properties") or {})}
-    if not names:
+def localized_xml(process_file: DefinitionFile, language: str | None) -> str:
+    """The diagram as drawn, every named element (task, event, lane, pool, labelled flow) named in
+    ``language`` where the diagram gives a name in it: a ``label:pl`` property in the element's own extension
+    elements, whichever modeller's namespace holds it. What the viewer shows; the file stored stays as
+    deployed."""
+    key = f"label:{language}"
+    if not language or key.encode() not in process_file.content:
         return process_file.content.decode("utf-8", "replace")
     root = parse_xml(process_file.content, process_file.filename)
-    for node in root.iter():
-        if isinstance(node.tag, str) and node.get("id") in names and node.get("name") is not None:
-            node.set("name", names[node.get("id")])
+    for prop in root.iter():
+        if not isinstance(prop.tag, str) or etree.QName(prop).localname != "property" or prop.get("name") != key:
+            continue
+        extension = prop.getparent().getparent()  # property < properties < extensionElements < the element
+        if extension is None or etree.QName(extension).localname != "extensionElements":
+            continue  # a form field's own properties name the field, not the element
+        owner = extension.getparent()
+        if owner is not None and owner.get("name") is not None and prop.get("value"):
+            owner.set("name", prop.get("value"))
     return etree.tostring(root, encoding="unicode")
 
 
@@ -114,7 +121,7 @@ def diagram_position(complaint: Complaint, language: str | None = None) -> dict:
             open_tokens.pop(task_id, None)
             if kind == "element_left":
                 done.add(element_id)
-    return {"xml": localized_xml(process_file, instance.definition.elements or {}, language),
+    return {"xml": localized_xml(process_file, language),
             "version": instance.definition.version,
             "completed": sorted(done), "active": sorted(set(open_tokens.values()))}
 

@@ -96,7 +96,7 @@ def diagram(definition_id):
         DefinitionFile.definition_id == definition_id, DefinitionFile.filename.like("%.bpmn"))))
     if definition is None or not files:
         raise NotFound(_("no such process version"))
-    return jsonify({"xml": localized_xml(files[0], definition.elements or {}, str(get_locale())),
+    return jsonify({"xml": localized_xml(files[0], str(get_locale())),
                     "completed": [], "active": [],
                     "heat": versions.heatmap(definition)})
 

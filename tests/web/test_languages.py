@@ -77,8 +77,16 @@ def test_the_diagram_viewer_gets_the_diagram_named_in_the_readers_language(login
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     xml = client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
     assert 'name="Pierwszy kontakt"' in xml and 'name="First contact"' not in xml
+    # the pool, the lanes and the labelled flows too, not only the steps
+    for polish in ("Obsługa reklamacji", "Centrum obsługi klienta", "Przełożony", "Tak", "Odwołanie"):
+        assert f'name="{polish}"' in xml
+    assert not any(f'name="{english}"' in xml for english in ("Supervisor", "Yes", "Appeal"))
+    assert 'id="Participant_Complaint" name="Obsługa reklamacji"' in xml
+    # a form field's own Polish label stays on the field: it never renames the task that holds it
+    assert 'label="Resolved with the customer?"' in xml and 'name="Sprawa rozwiązana z klientem?"' not in xml
     client.post("/language", data={"language": "en", "next": "/inbox"})
-    assert 'name="First contact"' in client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
+    xml = client.get(f"/complaints/{complaint.reference}/diagram").json["xml"]
+    assert 'name="First contact"' in xml and 'name="Customer centre"' in xml and 'name="Appeal"' in xml
 
 
 def test_every_moment_on_a_page_is_written_one_way_in_the_readers_time_zone(login, people, register):
