@@ -202,3 +202,43 @@ def test_the_heatmap_gives_a_task_done_in_seconds_in_seconds(page):
     text, background = badge.evaluate("b => { const s = getComputedStyle(b); return [s.color, s.backgroundColor]; }")
     background = tuple(int(v) for v in re.findall(r"\d+", background)[:3])
     assert contrast(text, background) >= 4.5, (text, background)  # small white text on its colour
+
+
+def shapes_outside(page) -> int:
+    """How many of the diagram's shapes lie (partly) outside the visible box."""
+    return page.evaluate("""() => {
+      const box = document.getElementById('diagram').getBoundingClientRect();
+      return [...document.querySelectorAll('#diagram .djs-shape')].filter(el => {
+        const r = el.getBoundingClientRect();
+        return r.left < box.left - 2 || r.right > box.right + 2 || r.top < box.top - 2 || r.bottom > box.bottom + 2;
+      }).length; }""")
+
+
+def test_the_diagram_zooms_shows_it_whole_and_comes_back_to_the_current_step(page, shoot):
+    log_in(page, "sara")
+    reference = register(page, "Nina Zając", "nina.zajac@example.com", "email", "product", "The lid cracked.")
+    page.goto(f"/complaints/{reference}")
+    diagram = page.locator("#diagram[data-ready=true]")
+    expect(diagram).to_be_visible()
+    tools = page.locator(".diagram-tools")
+    expect(tools.locator(".legend")).to_contain_text("waiting here now")
+    assert shapes_outside(page) > 0  # opened on the current step, close enough to read: not all of it fits
+    page.get_by_role("button", name="Whole diagram").click()
+    assert shapes_outside(page) == 0
+    shoot(page, "whole-diagram")
+    whole = float(diagram.get_attribute("data-zoom"))
+    page.get_by_role("button", name="Zoom in").click()
+    assert float(diagram.get_attribute("data-zoom")) > whole
+    page.get_by_role("button", name="Zoom out").click()
+    page.get_by_role("button", name="Zoom out").click()
+    assert float(diagram.get_attribute("data-zoom")) < whole
+    page.get_by_role("button", name="Current step").click()
+    assert float(diagram.get_attribute("data-zoom")) == 0.8
+    inside = page.evaluate("""() => {  // the task waiting, not only the deadline timer on its edge
+      const box = document.getElementById('diagram').getBoundingClientRect();
+      const r = document.querySelector('#diagram .djs-element.active[data-element-id=Task_FirstContact]')
+        .getBoundingClientRect();
+      return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom; }""")
+    assert inside
+    shoot(page, "current-step")
+    assert page.console_errors == []

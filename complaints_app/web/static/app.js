@@ -48,6 +48,27 @@
     });
   }
 
+  // The buttons under a diagram: zoom about the middle, the whole diagram, back to where the complaint is.
+  function diagramTools(box, canvas, here) {
+    var tools = document.querySelector(".diagram-tools[data-for='" + box.id + "']");
+    if (!tools) { return; }
+    var actions = {
+      "in": function () { canvas.zoom(Math.min(canvas.zoom() * 1.25, 4), "auto"); },
+      "out": function () { canvas.zoom(Math.max(canvas.zoom() / 1.25, 0.05), "auto"); },
+      "fit": function () { canvas.zoom("fit-viewport", "auto"); },
+      "here": function () { canvas.zoom(0.8); canvas.scrollToElement(here); }
+    };
+    tools.querySelectorAll("[data-zoom]").forEach(function (button) {
+      var name = button.getAttribute("data-zoom");
+      if (name === "here") { button.hidden = !here; }
+      button.addEventListener("click", function () {
+        actions[name]();
+        box.setAttribute("data-zoom", canvas.zoom().toFixed(2));
+      });
+    });
+    tools.hidden = false;
+  }
+
   function diagram() {
     var box = document.getElementById("diagram");
     if (!box || !window.BpmnJS) { return; }
@@ -61,13 +82,15 @@
           data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "done"); } });
           data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "active"); } });
           heat(viewer, data.heat || {});
-          var here = data.active.map(function (id) { return registry.get(id); }).filter(Boolean)[0];
+          var here = data.active.map(function (id) { return registry.get(id); }).filter(Boolean)
+            .sort(function (a, b) { return (a.type === "bpmn:BoundaryEvent") - (b.type === "bpmn:BoundaryEvent"); })[0];
           if (here) {
             canvas.zoom(0.8);
             canvas.scrollToElement(here);
           } else {
-            canvas.zoom("fit-viewport");
+            canvas.zoom("fit-viewport", "auto");
           }
+          diagramTools(box, canvas, here);
           box.setAttribute("data-ready", "true");
         });
       })
