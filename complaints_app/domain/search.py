@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, exists, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Complaint, Customer, HumanTask, User
+from ..models import Complaint, Customer, HumanTask, Incident, User
 from ..models.base import utcnow
 from .access import SEE_ALL
 from .deadlines import ZONES, next_working_day
@@ -24,6 +24,7 @@ class Filters:
     channel: str | None = None
     jurisdiction: str | None = None
     overdue: bool = False
+    stuck: bool = False  # stopped by a failed step (an open incident) until someone retries it
     received_from: date | None = None
     received_to: date | None = None
     text: str | None = None
@@ -70,7 +71,17 @@ def matching(actor: User, filters: Filters) -> Select:
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
                                                 HumanTask.due_at < utcnow())))
+    if filters.stuck:
+        query = query.where(exists().where(Incident.complaint_id == Complaint.id, Incident.resolved_at.is_(None)))
     return query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).options(selectinload(Complaint.customer))
+
+
+def stuck_among(complaint_ids: list[int]) -> set[int]:
+    """Which of these complaints a failed step has stopped (an open incident waits for a retry)."""
+    if not complaint_ids:
+        return set()
+    return set(db.session.scalars(select(Incident.complaint_id).where(
+        Incident.complaint_id.in_(complaint_ids), Incident.resolved_at.is_(None)).distinct()))
 
 
 def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> list[Complaint]:

@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEvent, HumanTask, ProcessDefinition
+from ..models import AuditEvent, HumanTask, Incident, ProcessDefinition, WorkflowInstance
 from ..workflow import DefinitionError
 from ..workflow.xml import parse_xml
 
@@ -48,11 +48,18 @@ def change_summary(definition: ProcessDefinition, before: ProcessDefinition | No
 
 
 def heatmap(definition: ProcessDefinition) -> dict[str, dict]:
-    """Per element of the version: complaints waiting there now, and the median seconds spent in it."""
+    """Per element of the version: complaints waiting there now, those a failed step stopped there
+    (``stuck``), and the median seconds spent in it."""
     heat: dict[str, dict] = {}
     for element_id, waiting in db.session.execute(select(HumanTask.element_id, func.count(HumanTask.id)).where(
             HumanTask.definition_id == definition.id, HumanTask.state == "open").group_by(HumanTask.element_id)):
         heat.setdefault(element_id, {})["waiting"] = waiting
+    stopped = (select(Incident.element_id, func.count(func.distinct(Incident.complaint_id)))
+               .join(WorkflowInstance, WorkflowInstance.complaint_id == Incident.complaint_id)
+               .where(WorkflowInstance.definition_id == definition.id, Incident.resolved_at.is_(None),
+                      Incident.element_id.is_not(None)).group_by(Incident.element_id))
+    for element_id, stuck in db.session.execute(stopped):
+        heat.setdefault(element_id, {})["stuck"] = stuck
     rows = db.session.execute(select(AuditEvent.task_id, AuditEvent.element_id, AuditEvent.kind, AuditEvent.at).where(
         AuditEvent.definition_id == definition.id, AuditEvent.element_type == "UserTask",
         AuditEvent.kind.in_(("element_entered", "element_left", "element_cancelled")))
@@ -66,6 +73,7 @@ def heatmap(definition: ProcessDefinition) -> dict[str, dict]:
         heat.setdefault(element_id, {}).update(median_seconds=median(seconds), finished=len(seconds))
     for values in heat.values():
         values.setdefault("waiting", 0)
+        values.setdefault("stuck", 0)
     return heat
 
 

@@ -100,7 +100,8 @@ def localized_xml(process_file: DefinitionFile, language: str | None) -> str:
 
 
 def diagram_position(complaint: Complaint, language: str | None = None) -> dict:
-    """The complaint's diagram (its own version) with the elements passed and those waiting now."""
+    """The complaint's diagram (its own version) with the elements passed, those waiting now and those a failed
+    step stopped (an open incident)."""
     instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
     if instance is None:
         raise NotFound(_("complaint %(reference)s has no process", reference=complaint.reference))
@@ -121,9 +122,11 @@ def diagram_position(complaint: Complaint, language: str | None = None) -> dict:
             open_tokens.pop(task_id, None)
             if kind == "element_left":
                 done.add(element_id)
+    failed = db.session.scalars(select(Incident.element_id).where(
+        Incident.complaint_id == complaint.id, Incident.resolved_at.is_(None), Incident.element_id.is_not(None)))
     return {"xml": localized_xml(process_file, language),
             "version": instance.definition.version,
-            "completed": sorted(done), "active": sorted(set(open_tokens.values()))}
+            "completed": sorted(done), "active": sorted(set(open_tokens.values())), "failed": sorted(set(failed))}
 
 
 def task_form_data(task: HumanTask) -> dict:

@@ -57,13 +57,14 @@ from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.extensions import extend_deadline
 from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
 from ..domain.messages import available_messages, send_message
-from ..domain.search import Filters, at_risk, every_match, search
+from ..domain.search import Filters, at_risk, every_match, search, stuck_among
+from ..domain.tasks import retry_incident
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..letters import LetterError, body_markup
 from ..mail import outbox_name
 from ..domain.forms import parse_amount, storable
-from ..models import Attachment, AuditEvent, Complaint, Customer, Letter, User
+from ..models import Attachment, AuditEvent, Complaint, Customer, Incident, Letter, User
 from ..models.base import utcnow
 from .export import csv_lines
 from .inbox import page_number
@@ -289,7 +290,7 @@ def _filters() -> Filters:
 
     return Filters(status=one_of("status", STATUSES), category=one_of("category", CATEGORIES),
                    channel=one_of("channel", CHANNELS), jurisdiction=one_of("jurisdiction", JURISDICTIONS),
-                   overdue=args.get("overdue") == "1", received_from=day("from"), received_to=day("to"),
+                   overdue=args.get("overdue") == "1", stuck=args.get("stuck") == "1", received_from=day("from"), received_to=day("to"),
                    text=(args.get("q") or "")[:100] or None, zone=str(get_timezone()))
 
 
@@ -301,7 +302,7 @@ def index():
     rows = search(current_user, filters, 51, (page - 1) * 50)
     query_args = {k: v for k, v in request.args.items() if k not in ("page", "spreadsheet")}
     return render_template("complaints.html", rows=rows[:50], filters=filters, page=page, has_next=len(rows) > 50,
-                           query_args=query_args,
+                           query_args=query_args, stuck=stuck_among([c.id for c in rows[:50]]),
                            statuses=STATUSES, categories=CATEGORIES, channels=CHANNELS,
                            jurisdictions=JURISDICTIONS)
 
@@ -398,6 +399,22 @@ def letter_resend(letter_id):
     db.session.commit()
     flash(_("The letter will be sent again."), "info")
     return redirect(url_for("complaints.show", reference=db.session.get(Complaint, letter.complaint_id).reference))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@login_required
+def incident_retry(incident_id):
+    """Run a failed step again once its cause is fixed; says whether the complaint goes on or stopped again."""
+    incident = retry_incident(current_user, incident_id)
+    complaint = db.session.get(Complaint, incident.complaint_id)
+    again = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id,
+                                                     Incident.resolved_at.is_(None)).order_by(Incident.id.desc()))
+    db.session.commit()
+    if again is None:
+        flash(_("The step ran again; the complaint goes on."), "info")
+    else:
+        flash(_("The step failed again: %(message)s", message=again.message), "error")
+    return redirect(url_for("complaints.show", reference=complaint.reference))
 
 
 @bp.get("/outbox")

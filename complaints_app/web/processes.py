@@ -85,7 +85,7 @@ def show(definition_id):
         raise NotFound(_("no such process version"))
     heat = versions.heatmap(definition)
     return render_template("process.html", definition=definition, changes=versions.change_summary(definition),
-                           heat=sorted(heat.items(), key=lambda item: -item[1]["waiting"]),
+                           heat=sorted(heat.items(), key=lambda item: (-item[1]["stuck"], -item[1]["waiting"])),
                            tables=versions.decision_tables(definition))
 
 

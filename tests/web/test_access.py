@@ -80,6 +80,7 @@ def routes(world):
         ("POST", f"/processes/drafts/{world['draft']}/deploy", [], (400, 403)),
         ("POST", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
         ("POST", f"/letters/{world['letter']}/approve", [], (302, 403)),
+        ("POST", "/incidents/999999/retry", [], (302, 403, 404)),  # supervisors and owners: no such incident
         ("POST", f"/letters/{world['letter']}/correct", [], (302, 403)),
         ("POST", f"/complaints/{e}/attachments", ROLES, None),
         ("POST", f"/complaints/{f}/attachments", ["staff", "staff2", "supervisor", "supervisor2", "manager", "owner",
@@ -146,6 +147,7 @@ def test_routes_cover_the_app(app, world):
               .replace("/calendars/1", "/calendars/<int:calendar_id>")
               .replace(f"/drafts/{world['draft']}", "/drafts/<int:draft_id>")
               .replace("/closures/<int:token_id>/", "/closures/<int:closure_id>/")
+              .replace("/incidents/<int:token_id>/", "/incidents/<int:incident_id>/")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
 

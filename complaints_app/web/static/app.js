@@ -45,6 +45,15 @@
         (h.median_seconds !== undefined ? "; " + (box.getAttribute("data-text-median") || "median time in the task") +
           " " + duration(h.median_seconds) : "");
       overlays.add(id, "heat", { position: { top: -14, right: 10 }, html: badge });
+      if (h.stuck) {  // stopped by a failed step: a red mark of its own, whatever the waiting count
+        canvas.addMarker(id, "failed");
+        var stop = document.createElement("div");
+        stop.className = "heat-badge stuck-badge";
+        stop.setAttribute("data-element", id);
+        stop.textContent = "⚠ " + h.stuck;
+        stop.title = h.stuck + " " + (box.getAttribute("data-text-stuck") || "stopped by a fault");
+        overlays.add(id, "heat", { position: { bottom: -6, left: -10 }, html: stop });
+      }
     });
   }
 
@@ -81,6 +90,8 @@
           var registry = viewer.get("elementRegistry");
           data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "done"); } });
           data.active.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "active"); } });
+          (data.failed || []).forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "failed"); } });
+          if ((data.failed || []).length) { box.classList.add("has-failed"); }
           heat(viewer, data.heat || {});
           var here = data.active.map(function (id) { return registry.get(id); }).filter(Boolean)
             .sort(function (a, b) { return (a.type === "bpmn:BoundaryEvent") - (b.type === "bpmn:BoundaryEvent"); })[0];
