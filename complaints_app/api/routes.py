@@ -229,7 +229,9 @@ def _replayed(complaint: Complaint):
     "channel": "one of " + ", ".join(CHANNELS), "jurisdiction": "one of " + ", ".join(JURISDICTIONS),
     "q": "words found in the reference, description, product or the customer's name, e-mail or phone",
     "from": "received on or after this day (YYYY-MM-DD, UTC)", "to": "received on or before this day (UTC)",
-    "overdue": "1: only those with an overdue task", "limit": "at most 200 (50 by default)", "offset": "paging"})
+    "overdue": "1: only those with an overdue task",
+    "stuck": "1: only those a failed step stopped (an open incident)",
+    "limit": "at most 200 (50 by default)", "offset": "paging"})
 def list_complaints():
     filters, limit, offset = _complaint_filters(request.args)
     rows = search(current_user, filters, limit + 1, offset)
@@ -256,14 +258,15 @@ def _complaint_filters(args) -> tuple[Filters, int, int]:
             days[name] = date.fromisoformat(args[name]) if args.get(name) else None
         except ValueError:
             raise InvalidInput(f"{name} is a day written YYYY-MM-DD", {"fields": {name: "not a day"}}) from None
-    if args.get("overdue") not in (None, "0", "1"):
-        raise InvalidInput("overdue is 1 or 0", {"fields": {"overdue": "not 1 or 0"}})
+    for flag in ("overdue", "stuck"):
+        if args.get(flag) not in (None, "0", "1"):
+            raise InvalidInput(f"{flag} is 1 or 0", {"fields": {flag: "not 1 or 0"}})
     limit, offset = _paging(args, default=50, most=200)
     text = args.get("q") or None
     if text is not None and len(text) > 100:
         raise InvalidInput("q is at most 100 characters")
-    return Filters(**chosen, overdue=args.get("overdue") == "1", received_from=days["from"],
-                   received_to=days["to"], text=text), limit, offset
+    return Filters(**chosen, overdue=args.get("overdue") == "1", stuck=args.get("stuck") == "1",
+                   received_from=days["from"], received_to=days["to"], text=text), limit, offset
 
 
 @bp.get("/complaints/<reference>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from complaints_app.domain import processes, services, versions
+from complaints_app.domain.users import create_token
 from complaints_app.extensions import db
 from complaints_app.models import Incident
 
@@ -40,6 +41,12 @@ def test_a_stopped_complaint_is_found_marked_and_set_going_again_from_its_page(p
     listed = staff.get("/complaints?stuck=1").data.decode()
     assert stopped.reference in listed and going.reference not in listed and "stopped by a fault" in listed
     assert going.reference in staff.get("/complaints").data.decode()
+    token = create_token(people.supervisor, "t")
+    db.session.commit()
+    api = staff.get("/api/v1/complaints?stuck=1", headers={"Authorization": f"Bearer {token}"}).json
+    assert stopped.reference in {c["reference"] for c in api["complaints"]}
+    assert going.reference not in {c["reference"] for c in api["complaints"]}
+    assert staff.get("/api/v1/complaints?stuck=yes", headers={"Authorization": f"Bearer {token}"}).status_code == 400
     diagram = staff.get(f"/complaints/{stopped.reference}/diagram").json
     assert diagram["failed"] == [element]
     assert staff.get(f"/complaints/{going.reference}/diagram").json["failed"] == []
