@@ -240,7 +240,8 @@ def test_a_worker_killed_mid_render_yields_the_letter_exactly_once(tmp_path):
     finally:
         _stop(beat)
         _stop(worker)
-    assert status == "sent", (tmp_path / "worker2.log").read_text()[-2000:]
+    assert status == "sent", ((tmp_path / "worker2.log").read_text()[-2000:] + "\n--- beat ---\n"
+                              + (tmp_path / "beat.log").read_text()[-1500:])
     with app.app_context():
         rendered = db.session.scalars(select(AuditEvent.data).where(
             AuditEvent.complaint_id == complaint.id, AuditEvent.kind == "letter_rendered")).all()
