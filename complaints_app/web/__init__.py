@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..domain.errors import DomainError, NotFound
 from babel.dates import get_day_names
 from flask_babel import format_currency, format_date, format_timedelta, get_locale, get_timezone, to_user_timezone
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import babel, csrf, limiter, login_manager
@@ -38,6 +38,10 @@ def init_web(app: Flask) -> None:
         weekday_names=_weekday_names, countdown=_countdown, unread_alerts=_unread_alerts, term=term)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    # Flask-Login's own "Please log in to access this page." is English only: ours, in the reader's language.
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str
 
     @app.after_request
     def _security_headers(response):

@@ -114,3 +114,12 @@ def test_a_refusal_names_the_roles_in_the_readers_words(login, people):
     page = refused.data.decode()
     assert "właściciel procesu" in page and "process_owner" not in page
     client.post("/language", data={"language": "en", "next": "/inbox"})
+
+
+def test_the_way_to_the_login_page_speaks_the_readers_language(web):
+    response = web.get("/complaints", headers={"Accept-Language": "pl-PL,pl;q=0.9"}, follow_redirects=True)
+    page = response.data.decode()
+    assert response.request.path == "/login"
+    assert "Zaloguj się, aby zobaczyć tę stronę." in page and "Please log in" not in page
+    page = web.get("/complaints", headers={"Accept-Language": "en-GB"}, follow_redirects=True).data.decode()
+    assert "Please log in to see this page." in page
