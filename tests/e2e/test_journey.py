@@ -166,6 +166,17 @@ def test_pages_fit_a_phone_and_work_by_keyboard(browser, live_server, shoot):
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible()  # then Sara's own choice
+        # The main menu folds behind one button, so the page starts near the top of the screen.
+        toggle = page.get_by_role("button", name="Menu")
+        expect(page.get_by_role("link", name="Register")).to_be_hidden()
+        assert page.evaluate("document.querySelector('header.top').offsetHeight") < 70
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_role("link", name="Register")).to_be_visible()
+        page.keyboard.press("Escape")  # closes it again, back on the button
+        expect(page.get_by_role("link", name="Register")).to_be_hidden()
+        expect(toggle).to_be_focused()
+        toggle.click()
         reference = register(page, "Ola Nowak", "aleksandra.nowakowska-kowalczyk.reklamacje@example.com", "phone", "product", "The kettle leaks.")
         expect(page.locator(".top nav a[aria-current=page]")).to_have_count(0)  # a complaint: no list of the nav
         for path, name in (("/inbox?scope=available", "phone-inbox"), ("/complaints", "phone-complaints"),

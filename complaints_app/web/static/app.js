@@ -140,7 +140,23 @@
     });
   }
 
+  function menu() {  // on a phone the main menu folds behind one button (without script it is simply shown)
+    var header = document.querySelector("header.top");
+    var toggle = header && header.querySelector(".menu-toggle");
+    if (!toggle) { return; }
+    header.classList.add("collapsible");
+    function show(open) {
+      header.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    toggle.addEventListener("click", function () { show(!header.classList.contains("open")); });
+    header.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("open")) { show(false); toggle.focus(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    menu();
     errorSummary();
     cellLabels();
     countdown();
