@@ -3,13 +3,14 @@ wait in it (the heatmap: how many wait at each task now, the median time spent i
 
 from __future__ import annotations
 
+from functools import lru_cache
 from statistics import median
 
 from lxml import etree
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEvent, HumanTask, Incident, ProcessDefinition, WorkflowInstance
+from ..models import AuditEvent, DefinitionFile, HumanTask, Incident, ProcessDefinition, WorkflowInstance
 from ..workflow import DefinitionError
 from ..workflow.xml import parse_xml
 
@@ -17,6 +18,38 @@ from ..workflow.xml import parse_xml
 ASPECTS = ("name", "type", "lane", "topic", "form", "expression", "script", "conditions", "properties")
 NEWER_ASPECTS = ("expression", "script", "conditions")
 HEAT_SAMPLE = 50_000  # audit rows read for the medians (the newest)
+
+
+def process_name(definition: ProcessDefinition, language: str | None) -> str:
+    """The process as its diagram names it, in ``language`` where it gives a ``label:<language>``: the pool's
+    name (what a modeller shows), else the process element's, else its id."""
+    return _process_name(definition.id, definition.content_hash, definition.process_id, language or "")
+
+
+@lru_cache(maxsize=256)  # a deployed version never changes: its id and hash name its files for good
+def _process_name(definition_id: int, _content_hash: str, process_id: str, language: str) -> str:
+    names = {}
+    for content, filename in db.session.execute(select(DefinitionFile.content, DefinitionFile.filename).where(
+            DefinitionFile.definition_id == definition_id, DefinitionFile.filename.like("%.bpmn"))):
+        try:
+            root = parse_xml(content, filename)
+        except DefinitionError:
+            continue
+        for node in root.iter():
+            kind = _local(node)
+            if (kind == "participant" and (node.get("processRef") or "").split(":")[-1] == process_id) or (
+                    kind == "process" and node.get("id") == process_id):
+                names.setdefault(kind, _own_label(node, f"label:{language}") or node.get("name"))
+    return names.get("participant") or names.get("process") or process_id
+
+
+def _own_label(node, key: str) -> str | None:
+    """The element's own ``key`` property (extensionElements > properties > property), not a child's."""
+    for extension in (c for c in node if _local(c) == "extensionElements"):
+        for prop in (p for properties in extension if _local(properties) == "properties" for p in properties):
+            if _local(prop) == "property" and prop.get("name") == key and prop.get("value"):
+                return prop.get("value")
+    return None
 
 
 def previous_version(definition: ProcessDefinition) -> ProcessDefinition | None:

@@ -41,12 +41,14 @@ def index():
             func.sum(case((WorkflowInstance.is_completed.is_(True), 1), else_=0)),
     ).group_by(WorkflowInstance.definition_id)):
         running[definition_id], finished[definition_id] = open_count, done_count
-    versions = _versions()
+    deployed = _versions()
     authors = dict(db.session.execute(select(User.id, User.display_name).where(
-        User.id.in_({v.deployed_by_id for v in versions if v.deployed_by_id})
-    )).all()) if versions else {}
-    return render_template("processes.html", versions=versions, running=running, finished=finished,
-                           authors=authors, problems=[], drafts=drafts.open_drafts(current_user))
+        User.id.in_({v.deployed_by_id for v in deployed if v.deployed_by_id})
+    )).all()) if deployed else {}
+    language = str(get_locale())
+    return render_template("processes.html", versions=deployed, running=running, finished=finished,
+                           names={v.id: versions.process_name(v, language) for v in deployed}, authors=authors,
+                           problems=[], drafts=drafts.open_drafts(current_user))
 
 
 @bp.post("/deploy")
@@ -64,7 +66,9 @@ def deploy():
     except InvalidInput as err:
         db.session.rollback()
         flash(_("Nothing was deployed: the diagram has problems."), "error")
-        return render_template("processes.html", versions=_versions(), running={}, finished={}, authors={},
+        deployed = _versions()
+        return render_template("processes.html", versions=deployed, running={}, finished={}, authors={},
+                               names={v.id: versions.process_name(v, str(get_locale())) for v in deployed},
                                problems=err.details.get("problems", [{"message": err.message}]),
                                drafts=drafts.open_drafts(current_user)), 400
     db.session.commit()
@@ -85,6 +89,7 @@ def show(definition_id):
         raise NotFound(_("no such process version"))
     heat = versions.heatmap(definition)
     return render_template("process.html", definition=definition, changes=versions.change_summary(definition),
+                           name=versions.process_name(definition, str(get_locale())),
                            heat=sorted(heat.items(), key=lambda item: (-item[1]["stuck"], -item[1]["waiting"])),
                            tables=versions.decision_tables(definition))
 
@@ -108,7 +113,8 @@ def migration_plan(definition_id):
     if definition is None:
         raise NotFound(_("no such process version"))
     candidates = migration.dry_run(current_user, definition_id)
-    return render_template("migration.html", definition=definition, candidates=candidates)
+    return render_template("migration.html", definition=definition, candidates=candidates,
+                           name=versions.process_name(definition, str(get_locale())))
 
 
 @bp.post("/<int:definition_id>/migration")

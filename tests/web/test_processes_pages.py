@@ -32,6 +32,8 @@ def test_deploy_a_new_version_from_files(login, people):
     assert response.status_code == 302 and versions() == before + 1
     shown = client.get(response.headers["Location"]).data.decode()
     assert "quality review added" in shown and "variant_complaint.bpmn" in shown
+    assert f"<h1>Complaint handling (variant 2) · version {before + 1}</h1>" in shown  # the pool's own name
+    assert "Complaint handling (variant 2) <code>complaint</code>" in client.get("/processes").data.decode()
     definition_id = int(response.headers["Location"].rsplit("/", 1)[1])
     diagram = client.get(f"/processes/{definition_id}/diagram").json
     assert "V2_User_QualityReview" in diagram["xml"]
@@ -89,5 +91,9 @@ def test_the_version_page_names_its_waiting_tasks_in_the_readers_language(login,
     client.post("/language", data={"language": "pl", "next": "/inbox"})
     page = client.get(f"/processes/{definition_id}").data.decode()
     assert "Pierwszy kontakt <code>Task_FirstContact</code>" in page
+    version = db.session.get(ProcessDefinition, definition_id).version
+    assert f"<h1>Obsługa reklamacji · wersja {version}</h1>" in page  # the pool's label:pl, not the id
+    assert "Obsługa reklamacji <code>complaint</code>" in client.get("/processes").data.decode()
     assert 'data-text-waiting="czeka teraz"' in page
     client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert f"<h1>Complaint handling · version {version}</h1>" in client.get(f"/processes/{definition_id}").data.decode()
