@@ -6,7 +6,7 @@ export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test install letters-deps browser clean
 
-$(BIN)/.installed: pyproject.toml package.json frontend/modeller.js $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
+$(BIN)/.installed: pyproject.toml package.json $(wildcard frontend/*.js) $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -1,7 +1,7 @@
 // The modeller in Polish: the words bpmn-js, its Camunda 7 properties panel and dmn-js show a process owner
 // (palette, context pad, "change element" menu, the panel's groups and fields, the decision table's menus).
 // Written for this app; a string missing here stays in English. Keys are the libraries' own English texts.
-export default {
+const WORDS = {
   // Palette and context pad
   "Activate create/remove space tool": "Narzędzie dodawania/usuwania miejsca",
   "Activate global connect tool": "Narzędzie łączenia",
@@ -327,3 +327,42 @@ export default {
   "View DRD": "Pokaż diagram decyzji (DRD)",
   "Strings must be in double quotes": "Teksty muszą być w cudzysłowie prostym (\")",
 };
+
+// The properties panel's header names the selected element's type, spelled from its BPMN type
+// ("TimerBoundaryEventNonInterrupting" -> "Timer Boundary Event (Non Interrupting)").
+const TYPES = {
+  "Association": "Powiązanie", "Business Rule Task": "Zadanie reguły biznesowej", "Call Activity": "Wywołanie procesu",
+  "Collaboration": "Współpraca", "Conditional Flow": "Przepływ warunkowy", "Sequence Flow": "Przepływ sekwencji",
+  "Default Flow": "Przepływ domyślny", "Message Flow": "Przepływ wiadomości", "Data Input": "Wejście danych",
+  "Data Output": "Wyjście danych", "Data Input Association": "Powiązanie wejścia danych",
+  "Data Output Association": "Powiązanie wyjścia danych", "Data Object Reference": "Odwołanie do obiektu danych",
+  "Data Store Reference": "Odwołanie do magazynu danych", "Event Sub Process": "Podproces zdarzeniowy",
+  "Collapsed Sub Process": "Podproces zwinięty", "Expanded Sub Process": "Podproces rozwinięty",
+  "Collapsed Ad Hoc Sub Process": "Podproces ad hoc zwinięty", "Expanded Ad Hoc Sub Process": "Podproces ad hoc rozwinięty",
+  "Transaction": "Transakcja", "Gateway": "Bramka", "Complex Gateway": "Bramka złożona",
+  "Event Based Gateway": "Bramka oparta na zdarzeniach", "Exclusive Gateway": "Bramka wykluczająca (XOR)",
+  "Inclusive Gateway": "Bramka inkluzywna (OR)", "Parallel Gateway": "Bramka równoległa (AND)", "Group": "Grupa",
+  "Lane": "Tor", "Participant": "Uczestnik (pula)", "Process": "Proces", "Task": "Zadanie",
+  "User Task": "Zadanie użytkownika", "Manual Task": "Zadanie ręczne", "Service Task": "Zadanie usługowe",
+  "Script Task": "Zadanie skryptowe", "Send Task": "Zadanie wysyłki", "Receive Task": "Zadanie odbioru",
+  "Text Annotation": "Adnotacja tekstowa",
+};
+const EVENTS = {
+  "Start Event": "Zdarzenie początkowe", "End Event": "Zdarzenie końcowe", "Boundary Event": "Zdarzenie brzegowe",
+  "Intermediate Catch Event": "Zdarzenie pośrednie odbierające",
+  "Intermediate Throw Event": "Zdarzenie pośrednie wysyłające",
+};
+const TRIGGERS = {
+  "Message": "wiadomość", "Timer": "czas", "Signal": "sygnał", "Error": "błąd", "Escalation": "eskalacja",
+  "Conditional": "warunek", "Compensate": "kompensacja", "Cancel": "anulowanie", "Link": "łącze",
+  "Multiple": "wiele zdarzeń", "Parallel Multiple": "wiele zdarzeń naraz", "Terminate": "zakończenie wszystkiego",
+};
+Object.entries(EVENTS).forEach(function ([event, name]) {
+  TYPES[event] = name;
+  Object.entries(TRIGGERS).forEach(function ([trigger, word]) { TYPES[trigger + " " + event] = name + ": " + word; });
+});
+Object.keys(TYPES).forEach(function (type) {
+  if (/Event$/.test(type)) { TYPES[type + " (Non Interrupting)"] = TYPES[type] + " (nieprzerywające)"; }
+});
+
+export default Object.assign(TYPES, WORDS);  // the words above win where a text is both

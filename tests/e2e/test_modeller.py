@@ -97,6 +97,10 @@ def test_the_modeller_speaks_polish_to_a_polish_process_owner(page, shoot):
     expect(panel.locator(".bio-properties-panel-group-header", has_text="Pola formularza")).to_be_visible()
     expect(panel.locator(".bio-properties-panel-group-header", has_text="Ogólne")).to_be_visible()
     expect(panel).not_to_contain_text("Form fields")
+    header_type = panel.locator(".bio-properties-panel-header-type")
+    expect(header_type).to_have_text("Zadanie użytkownika")  # the selected element's type, not "USER TASK"
+    page.locator("g[data-element-id=Event_FirstContactSla]").click(force=True)
+    expect(header_type).to_have_text("Zdarzenie brzegowe: czas")
     expect(page.locator(".djs-context-pad .entry[aria-label='Dołącz zadanie'], .djs-context-pad .entry[title='Dołącz zadanie']")).to_be_attached()
     page.get_by_role("tab", name="triage.dmn").click()
     table = page.locator("#modeller-panes .modeller-canvas:not([hidden])")
