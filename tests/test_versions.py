@@ -54,7 +54,7 @@ def instance_of(complaint):
     return db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
 
 
-def test_a_deploy_summarises_its_changes_against_the_previous_version(people):
+def test_a_deploy_summarises_its_changes_against_the_previous_version(people, login):
     before = processes.latest_definition()
     files = first_contact_with_a_channel()
     files["complaint.bpmn"] = files["complaint.bpmn"].replace(
@@ -65,10 +65,17 @@ def test_a_deploy_summarises_its_changes_against_the_previous_version(people):
     assert changes["added"] == [] and changes["removed"] == []
     assert {c["id"]: c["changed"] for c in changes["changed"]} == {
         "Task_FirstContact": ["name", "form"], "Task_HonourDeemedAcceptance": ["name"]}
+    client = login(people.owner)
+    client.post("/language", data={"language": "pl", "next": "/inbox"})
+    page = client.get(f"/processes/{definition.id}").data.decode()  # the owner reads it in words, not codes
+    assert "Zmieniono: Pierwszy kontakt <code>Task_FirstContact</code>: nazwa, formularz" in page
+    client.post("/language", data={"language": "en", "next": "/inbox"})
+    assert "Changed: First contact with the customer <code>Task_FirstContact</code>: name, form" in client.get(
+        f"/processes/{definition.id}").data.decode()
     rerouted = processes.deploy(redrawn(**{'escalation_approved == False</bpmn:conditionExpression>':
                                            'escalation_approved != True</bpmn:conditionExpression>'}), people.owner)
-    assert versions.change_summary(rerouted, before)["changed"] == [
-        {"id": "Gateway_EscalationApproved", "name": "Escalation approved?", "changed": ["conditions"]}]
+    assert [(c["id"], c["name"], c["changed"]) for c in versions.change_summary(rerouted, before)["changed"]] == [
+        ("Gateway_EscalationApproved", "Escalation approved?", ["conditions"])]
 
 
 def test_running_complaints_move_to_a_redrawn_task_and_get_its_new_form(people, register, open_task, complete):

@@ -71,13 +71,18 @@ def change_summary(definition: ProcessDefinition, before: ProcessDefinition | No
     for element_id in sorted(set(new) & set(old)):
         aspects = [a for a in compared if new[element_id].get(a) != old[element_id].get(a)]
         if aspects:
-            changed.append({"id": element_id, "name": new[element_id].get("name"), "changed": aspects})
+            changed.append({**_named(element_id, new[element_id]), "changed": aspects})
     return {
         "against": before.version if before else None,
-        "added": [{"id": i, "name": new[i].get("name"), "type": new[i].get("type")} for i in sorted(set(new) - set(old))],
-        "removed": [{"id": i, "name": old[i].get("name"), "type": old[i].get("type")} for i in sorted(set(old) - set(new))],
+        "added": [_named(i, new[i]) for i in sorted(set(new) - set(old))],
+        "removed": [_named(i, old[i]) for i in sorted(set(old) - set(new))],
         "changed": changed,
     }
+
+
+def _named(element_id: str, element: dict) -> dict:
+    return {"id": element_id, "name": element.get("name"), "type": element.get("type"),
+            "properties": element.get("properties")}
 
 
 def heatmap(definition: ProcessDefinition) -> dict[str, dict]:
