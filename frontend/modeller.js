@@ -98,10 +98,23 @@ function start(root) {
   var tabs = $("#modeller-tabs");
   var panes = $("#modeller-panes");
 
+  // The file tabs answer the arrow keys, Home and End as tabs do (WAI-ARIA tabs, selection follows focus).
+  tabs.addEventListener("keydown", function (event) {
+    var all = Array.prototype.slice.call(tabs.querySelectorAll("[role=tab]"));
+    var at = all.indexOf(document.activeElement);
+    var to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: all.length - 1 }[event.key];
+    if (at < 0 || to === undefined) { return; }
+    event.preventDefault();
+    var next = all[(to + all.length) % all.length];
+    next.focus();
+    activate(next.textContent);
+  });
+
   function activate(name) {
     Object.keys(editors).forEach(function (other) {
       editors[other].pane.hidden = other !== name;
       editors[other].tab.setAttribute("aria-selected", other === name ? "true" : "false");
+      editors[other].tab.tabIndex = other === name ? 0 : -1;  // one stop in the tab order: the shown file
     });
     $("#properties").hidden = editors[name].kind !== "bpmn";
     if (editors[name].kind === "bpmn" && !editors[name].fitted) { fit(editors[name]); }
@@ -150,12 +163,18 @@ function start(root) {
 
   function open(name, xml) {
     var kind = /\.dmn$/i.test(name) ? "dmn" : "bpmn";
+    var number = Object.keys(editors).length;
     var pane = document.createElement("div");
     pane.className = "modeller-canvas";
+    pane.id = "modeller-pane-" + number;
+    pane.setAttribute("role", "tabpanel");
+    pane.setAttribute("aria-labelledby", "modeller-tab-" + number);
     panes.appendChild(pane);
     var tab = document.createElement("button");
     tab.type = "button";
+    tab.id = "modeller-tab-" + number;
     tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-controls", pane.id);
     tab.className = "tab";
     tab.textContent = name;
     tab.addEventListener("click", function () { activate(name); });
