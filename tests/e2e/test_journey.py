@@ -252,4 +252,18 @@ def test_the_diagram_zooms_shows_it_whole_and_comes_back_to_the_current_step(pag
       return r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom; }""")
     assert inside
     shoot(page, "current-step")
+    # The overview in the corner frames the part shown; a click on it goes there (here: the start).
+    overview = page.locator("#diagram .djs-minimap.open")
+    expect(overview).to_be_visible()
+    frame, whole_map = page.locator("#diagram .djs-minimap .viewport-dom").bounding_box(), overview.bounding_box()
+    assert 0 < frame["width"] < whole_map["width"] / 2, (frame, whole_map)
+    page.locator("#diagram .djs-minimap .map").click(position={"x": 6, "y": whole_map["height"] / 2})
+    start = page.evaluate("""() => {
+      const box = document.getElementById('diagram').getBoundingClientRect();
+      const r = document.querySelector('#diagram [data-element-id=StartEvent_ComplaintReceived]').getBoundingClientRect();
+      return r.left >= box.left && r.right <= box.right; }""")
+    assert start
+    page.locator("#diagram .djs-minimap .toggle").click()
+    expect(page.locator("#diagram .djs-minimap")).not_to_have_class(re.compile(r"\bopen\b"))
+    expect(page.locator("#diagram .djs-minimap .toggle")).to_have_attribute("title", "Show the overview")
     assert page.console_errors == []

@@ -81,7 +81,15 @@
   function diagram() {
     var box = document.getElementById("diagram");
     if (!box || !window.BpmnJS) { return; }
-    var viewer = new window.BpmnJS({ container: box });
+    var tools = document.querySelector(".diagram-tools[data-for='" + box.id + "']");
+    var words = {  // the minimap's own texts, in the page's language
+      "Open minimap": tools && tools.getAttribute("data-text-open-minimap"),
+      "Close minimap": tools && tools.getAttribute("data-text-close-minimap")
+    };
+    var modules = [{ translate: ["value", function (text) { return words[text] || text; }] }];
+    if (window.DiagramJSMinimap) { modules.push(window.DiagramJSMinimap); }  // an overview of the whole diagram
+    var viewer = new window.BpmnJS({ container: box, additionalModules: modules,
+                                     minimap: { open: box.clientWidth > 700 } });
     fetch(box.getAttribute("data-url"), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
