@@ -8,7 +8,8 @@ from flask import Blueprint, abort, send_from_directory
 
 bp = Blueprint("vendor", __name__)
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-PACKAGES = {"bpmn-js": NODE_MODULES / "bpmn-js" / "dist", "diagram-js-minimap": NODE_MODULES / "diagram-js-minimap"}
+PACKAGES = {"bpmn-js": NODE_MODULES / "bpmn-js" / "dist", "diagram-js-minimap": NODE_MODULES / "diagram-js-minimap",
+            "chart.js": NODE_MODULES / "chart.js" / "dist"}
 
 
 @bp.get("/vendor/<package>/<path:filename>")

@@ -63,6 +63,7 @@ def routes(world):
                                                        "investigator", "investigator2", "admin"], (302, 403)),
         ("GET", "/outbox", ["supervisor", "supervisor2", "manager", "admin"], 403),
         ("GET", "/at-risk", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
+        ("GET", "/reports", ["supervisor", "supervisor2", "manager", "owner", "admin"], 403),
         ("POST", f"/complaints/{e}/extend", [], (302, 403, 404)),
         ("POST", f"/complaints/{e}/messages", [], (302, 403, 404)),
         ("POST", "/notifications/read", ROLES, None),

@@ -163,8 +163,37 @@
     });
   }
 
+  // Reports: each canvas carries its chart's data (the same figures as the table under it); Chart.js draws it.
+  function charts() {
+    if (!window.Chart) { return; }
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var data = JSON.parse(canvas.getAttribute("data-chart"));
+      var money = data.money && new Intl.NumberFormat(document.documentElement.lang, { style: "currency", currency: data.money });
+      canvas.chart = new window.Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: data.series.map(function (s) {
+            return { label: s.name, data: s.values, backgroundColor: s.colour, maxBarThickness: 56 };
+          })
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          plugins: { legend: { position: "bottom" },
+                     tooltip: { callbacks: { label: function (item) {
+                       return item.dataset.label + ": " + (money ? money.format(item.raw) : item.raw); } } } },
+          scales: { x: { stacked: true },
+                    y: { stacked: true, beginAtZero: true, ticks: money ? { callback: function (v) { return money.format(v); } }
+                                                                          : { precision: 0 } } }
+        }
+      });
+      canvas.setAttribute("data-ready", "true");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     menu();
+    charts();
     errorSummary();
     cellLabels();
     countdown();
