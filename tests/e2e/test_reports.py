@@ -14,8 +14,8 @@ def test_a_supervisor_sees_the_weeks_charts_drawn_with_their_figures_beside(page
     log_in(page, "sophie")
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
-    charts = page.locator("canvas[data-chart][data-ready=true]")
-    expect(charts).to_have_count(3)  # received, statutory deadlines, open now (nothing paid yet)
+    for chart in ("chart-received", "chart-statutory", "chart-open"):  # and one per currency paid in, if any
+        expect(page.locator(f"canvas#{chart}[data-ready=true]")).to_be_attached()
     drawn = page.evaluate("""() => [...document.querySelectorAll('canvas[data-chart]')].map(c => {
       const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let inked = 0;
@@ -24,7 +24,6 @@ def test_a_supervisor_sees_the_weeks_charts_drawn_with_their_figures_beside(page
     })""")
     assert all(total >= 1 and inked > 500 for _id, total, inked in drawn), drawn
     page.get_by_text("The figures").first.click()
-    expect(page.locator("#chart-received ~ details table, .report details table").first).to_be_visible()
-    expect(page.get_by_text("No compensation was paid in the last 6 months.")).to_be_visible()
+    expect(page.locator(".report details table").first).to_be_visible()
     shoot(page, "reports")
     assert page.console_errors == [], page.console_errors
