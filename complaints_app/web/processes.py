@@ -27,6 +27,12 @@ def _owners_only():
     require_role(current_user, "process_owner", "admin")
 
 
+@bp.app_template_global()
+def process_name(definition: ProcessDefinition) -> str:
+    """The process as its diagram names it, in the reader's language (``versions.process_name``)."""
+    return versions.process_name(definition, str(get_locale()))
+
+
 def _versions() -> list[ProcessDefinition]:
     return list(db.session.scalars(select(ProcessDefinition).order_by(
         ProcessDefinition.process_id, ProcessDefinition.version.desc())))
@@ -45,10 +51,8 @@ def index():
     authors = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({v.deployed_by_id for v in deployed if v.deployed_by_id})
     )).all()) if deployed else {}
-    language = str(get_locale())
     return render_template("processes.html", versions=deployed, running=running, finished=finished,
-                           names={v.id: versions.process_name(v, language) for v in deployed}, authors=authors,
-                           problems=[], drafts=drafts.open_drafts(current_user))
+                           authors=authors, problems=[], drafts=drafts.open_drafts(current_user))
 
 
 @bp.post("/deploy")
@@ -66,9 +70,7 @@ def deploy():
     except InvalidInput as err:
         db.session.rollback()
         flash(_("Nothing was deployed: the diagram has problems."), "error")
-        deployed = _versions()
-        return render_template("processes.html", versions=deployed, running={}, finished={}, authors={},
-                               names={v.id: versions.process_name(v, str(get_locale())) for v in deployed},
+        return render_template("processes.html", versions=_versions(), running={}, finished={}, authors={},
                                problems=err.details.get("problems", [{"message": err.message}]),
                                drafts=drafts.open_drafts(current_user)), 400
     db.session.commit()
@@ -89,7 +91,6 @@ def show(definition_id):
         raise NotFound(_("no such process version"))
     heat = versions.heatmap(definition)
     return render_template("process.html", definition=definition, changes=versions.change_summary(definition),
-                           name=versions.process_name(definition, str(get_locale())),
                            heat=sorted(heat.items(), key=lambda item: (-item[1]["stuck"], -item[1]["waiting"])),
                            tables=versions.decision_tables(definition))
 
@@ -113,8 +114,7 @@ def migration_plan(definition_id):
     if definition is None:
         raise NotFound(_("no such process version"))
     candidates = migration.dry_run(current_user, definition_id)
-    return render_template("migration.html", definition=definition, candidates=candidates,
-                           name=versions.process_name(definition, str(get_locale())))
+    return render_template("migration.html", definition=definition, candidates=candidates)
 
 
 @bp.post("/<int:definition_id>/migration")
