@@ -35,3 +35,19 @@ class ClosureDay(Base):
     calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id", ondelete="CASCADE"), index=True)
     day: Mapped[date]
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class StatutoryCalendar(Base):
+    """What counts as a day off for a country's statutory deadlines (its public holidays), beyond the
+    library's holiday tables: which part of the country's holidays count (GB: the handling office's:
+    England and Wales, Scotland or Northern Ireland) and a period in which public holidays are working
+    days (Ukraine under martial law). Data, edited by admins, never code."""
+
+    __tablename__ = "statutory_calendars"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    region: Mapped[str | None] = mapped_column(String(8))
+    holidays_worked_from: Mapped[date | None]
+    holidays_worked_until: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, in_list, utcnow
@@ -17,17 +17,33 @@ JURISDICTIONS = ("PL", "GB", "UA")
 REGIMES = ("consumer", "financial", "payment_services")
 LANGUAGES = ("pl", "en", "uk")
 CURRENCIES = ("PLN", "EUR", "GBP", "UAH")
+TITLES = ("ms", "mr")  # how a customer is addressed; none: a neutral salutation
+ANSWER_CHANNELS = ("email", "post")
 
 
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = (CheckConstraint(f"title IS NULL OR {in_list('title', TITLES)}", name="title"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(40), index=True)
     language: Mapped[str] = mapped_column(String(8), default="pl")
+    # For the salutation ("Szanowna Pani", "Dear Ms Nowak", "Шановна пані Олено!"); empty: a neutral one.
+    title: Mapped[str | None] = mapped_column(String(4))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    # The postal address letters go to (validated per country: ``domain.addresses``).
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def has_postal_address(self) -> bool:
+        return bool(self.street and self.postcode and self.city and self.country)
 
 
 class ReferenceCounter(Base):
@@ -52,6 +68,7 @@ class Complaint(Base):
         CheckConstraint("claimed_amount IS NULL OR claimed_amount >= 0", name="claimed_amount"),
         Index("ix_complaints_status_received", "status", "received_at"),
         UniqueConstraint("intake_key", "created_by_id"),  # a key is per registering user
+        CheckConstraint(f"answer_by IS NULL OR {in_list('answer_by', ANSWER_CHANNELS)}", name="answer_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,8 +107,30 @@ class Complaint(Base):
     # Idempotency-Key, the web form's token), with a hash of what it sent: the same key gives this complaint back.
     intake_key: Mapped[str | None] = mapped_column(String(100))
     intake_hash: Mapped[str | None] = mapped_column(String(64))
+    # How the customer asked to get our answers (a Polish financial entity answers on paper unless the
+    # customer asked for e-mail, art. 5 of the Act of 5 August 2015); None: as the law and the address give.
+    answer_by: Mapped[str | None] = mapped_column(String(8))
+    answer_by_recorded_at: Mapped[datetime | None]
+    answer_by_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Whether the description is the customer's own words that letters may quote back (never by default).
+    quote_description: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When the answer that satisfies the statutory rule left: e-mailed, or posted (the day posted). The
+    # statutory clock runs until then.
+    answered_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship()
+
+
+class Note(Base):
+    """An internal note on a complaint: for the people handling it, never shown or sent to the customer."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Attachment(Base):

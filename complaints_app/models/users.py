@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint, true
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, in_list, utcnow
@@ -24,6 +24,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     team: Mapped[str | None] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The job title a letter names under its signatory, per language ({"pl": "Specjalista ds. reklamacji"}).
+    position: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     is_active_user: Mapped[bool] = mapped_column("is_active", default=True, server_default=true())
     # Part of every login session's id: raising it (password change, log out) ends the user's sessions,
     # which a signed cookie alone could not (a copied cookie would stay valid until the key changes).
@@ -63,6 +65,11 @@ class User(UserMixin, Base):
             if limit.currency == currency:
                 return limit.max_amount
         return None
+
+    def position_in(self, language: str) -> str:
+        """The job title in ``language``, else in any language it is given in, else empty."""
+        titles = self.position or {}
+        return titles.get(language) or next((t for t in titles.values() if t), "")
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
