@@ -29,8 +29,14 @@ CASES = [
     ("uk-disp-final-8w", "2026-11-02", "2026-12-28", "56 days, not shifted even onto a bank holiday"),
     ("uk-psd-15bd", "2026-12-18", "2027-01-13", "15 business days across Christmas and New Year"),
     ("uk-psd-35bd", "2027-03-15", "2027-05-06", "35 business days across Easter and the early May bank holiday"),
+    ("pl-payment-15bd", "2026-12-18", "2027-01-14", "15 Polish business days across Christmas, New Year "
+                                                    "and Epiphany (6 January)"),
+    ("pl-payment-35bd", "2027-03-15", "2027-05-05", "35 Polish business days across Easter Monday and 3 May"),
     ("ua-appeal-15d", "2026-12-20", "2027-01-04", "calendar days"),
-    ("ua-appeal-1m", "2026-01-31", "2026-02-28", "one calendar month from the last day of January"),
+    ("ua-appeal-1m", "2026-01-31", "2026-03-02", "one calendar month ends on Saturday 28 February: the next "
+                                                "working day (Civil Code art. 254(5))"),
+    ("ua-appeal-1m", "2026-07-24", "2026-08-24", "ends on Independence Day, a working day under martial law"),
+    ("ua-appeal-1m", "2021-07-24", "2021-08-25", "before martial law Independence Day was a day off: next day"),
     ("ua-appeal-45d", "2026-11-16", "2026-12-31", "45 calendar days"),
 ]
 
@@ -61,18 +67,40 @@ def test_the_day_of_receipt_is_the_jurisdictions_date_across_daylight_saving():
 
 
 SHIFTING = sorted(rule_id for rule_id, rule in RULES.items() if rule.shift or rule.unit == "business_days")
+DAYS_OFF = {"PL": {"country": "PL"}, "GB": {"country": "GB", "subdiv": "ENG"}}
 
 
 @settings(max_examples=300, deadline=None)
 @given(rule_id=st.sampled_from(SHIFTING), received=st.dates(date(2024, 1, 1), date(2030, 12, 31)))
 def test_a_shifting_rule_never_ends_on_a_day_off(rule_id, received):
     rule = RULES[rule_id]
-    calendar = holidays.country_holidays("PL" if rule.jurisdiction == "PL" else "GB",
-                                         subdiv=None if rule.jurisdiction == "PL" else "ENG",
-                                         years=range(received.year, received.year + 3))
     due = compute(rule_id, received).due
-    assert due.weekday() < 5 and due not in calendar
-    assert due > received
+    assert due.weekday() < 5 and due > received
+    if rule.jurisdiction in DAYS_OFF:  # Ukraine's holidays are working days under martial law (below)
+        assert due not in holidays.country_holidays(**DAYS_OFF[rule.jurisdiction],
+                                                    years=range(received.year, received.year + 3))
+
+
+def test_the_legal_calendar_is_data_an_admin_keeps(app):
+    """The handling office's part of the UK decides which bank holidays count (FCA Glossary, business day);
+    Ukraine's public holidays are days off again the day after martial law ends."""
+    from complaints_app.domain.deadlines import forget_legal_calendars
+    from complaints_app.extensions import db
+    from complaints_app.models import StatutoryCalendar
+
+    with app.test_request_context():
+        # Thursday 31 Dec 2026: England skips New Year's Day only; Scotland 2 January (observed on Monday 4th) too.
+        assert compute("uk-disp-summary-3bd", date(2026, 12, 31)).due == date(2027, 1, 6)
+        db.session.get(StatutoryCalendar, "GB").region = "SCT"
+        ukraine = db.session.get(StatutoryCalendar, "UA")
+        ukraine.holidays_worked_until = date(2026, 7, 31)
+        db.session.flush()
+        forget_legal_calendars()
+        scottish = compute("uk-disp-summary-3bd", date(2026, 12, 31))
+        assert scottish.due == date(2027, 1, 7)
+        assert any("Scotland" in line for line in scottish.explanation)
+        assert compute("ua-appeal-1m", date(2026, 7, 24)).due == date(2026, 8, 25)  # Independence Day off again
+        forget_legal_calendars()
 
 
 def test_cli_and_api_give_the_same_answer(app, client, people):
@@ -118,3 +146,21 @@ def test_the_at_risk_window_counts_each_countrys_working_days(app):
     # Tuesday 10 Nov 2026, 3 working days: Poland skips Independence Day (Wed 11), England does not.
     assert horizon(date(2026, 11, 10), 3, "PL") == date(2026, 11, 16)
     assert horizon(date(2026, 11, 10), 3, "GB") == date(2026, 11, 13)
+
+
+def test_admins_keep_the_legal_calendar_on_the_calendars_page(people, login):
+    from complaints_app.extensions import db
+    from complaints_app.models import StatutoryCalendar
+
+    client = login(people.admin)
+    page = client.get("/admin/calendars").data.decode()
+    assert "Statutory calendars" in page and "England and Wales" in page and "2022-03-24" in page
+    assert client.post("/admin/statutory-calendars/GB", data={"region": "NIR"}).status_code == 302
+    assert db.session.get(StatutoryCalendar, "GB").region == "NIR"
+    bad = client.post("/admin/statutory-calendars/UA", data={"holidays_worked_from": "2022-03-24",
+                                                            "holidays_worked_until": "2020-01-01"})
+    assert bad.status_code == 302 and db.session.get(StatutoryCalendar, "UA").holidays_worked_until is None
+    assert client.post("/admin/statutory-calendars/UA", data={
+        "holidays_worked_from": "2022-03-24", "holidays_worked_until": "2026-07-31",
+        "note": "Martial law ended"}).status_code == 302
+    assert compute("ua-appeal-1m", date(2026, 7, 24)).due == date(2026, 8, 25)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import BusinessCalendar, ClosureDay, User
+from ..models import BusinessCalendar, ClosureDay, StatutoryCalendar, User
 from .access import require_role
-from .deadlines import CALENDARS, ZONES, holiday_dates
+from .deadlines import CALENDARS, UK_REGIONS, ZONES, forget_legal_calendars, holiday_dates
 from .errors import Conflict, InvalidInput, NotFound
 
 WEEKDAYS = 7
@@ -195,3 +195,36 @@ def remove_closure(actor: User, closure_id: int) -> None:
     db.session.delete(closure)
     db.session.flush()
     forget_calendars()
+
+
+def legal_calendars(actor: User) -> list[StatutoryCalendar]:
+    require_role(actor, "admin")
+    return list(db.session.scalars(select(StatutoryCalendar).order_by(StatutoryCalendar.country)))
+
+
+def save_legal_calendar(actor: User, country: str, *, region: str | None, worked_from: str | None,
+                        worked_until: str | None, note: str | None) -> StatutoryCalendar:
+    """Which public holidays count for a country's statutory deadlines: the part of the UK whose bank holidays
+    the handling office follows, and a period in which public holidays are working days (Ukraine under
+    martial law). Deadlines counted from now on follow it; those counted before keep their day."""
+    require_role(actor, "admin")
+    if country not in CALENDARS:
+        raise InvalidInput(_("the country must be one of %(countries)s", countries=", ".join(CALENDARS)))
+    region = (region or "").strip() or None
+    if region is not None and (country != "GB" or region not in UK_REGIONS):
+        raise InvalidInput(_("a region is one of the UK's: %(regions)s", regions=", ".join(UK_REGIONS)))
+    try:
+        start = date.fromisoformat(worked_from) if worked_from else None
+        end = date.fromisoformat(worked_until) if worked_until else None
+    except ValueError:
+        raise InvalidInput(_("the days are dates as YYYY-MM-DD")) from None
+    if end is not None and (start is None or end < start):
+        raise InvalidInput(_("the period in which holidays are worked ends after it starts"))
+    row = db.session.get(StatutoryCalendar, country) or StatutoryCalendar(country=country)
+    row.region = region if country == "GB" else None
+    row.holidays_worked_from, row.holidays_worked_until = start, end
+    row.note = (note or "").strip()[:500] or None
+    db.session.add(row)
+    db.session.flush()
+    forget_legal_calendars()
+    return row

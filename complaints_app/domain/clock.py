@@ -2,15 +2,18 @@
 breach. Business-day calendars are beyond BPMN timers, so the app keeps this clock (one indexed column,
 moved by extensions) and tells the diagram through messages it may catch:
 
-- ``statutory_deadline_near`` {rule, due, working_days_left, holding_letter_sent}: the shipped diagram
-  sends a holding letter unless one went out already (with an extension, say);
+- ``statutory_deadline_near`` {rule, due, working_days_left, holding_letter_sent, extendable}: the shipped
+  diagram asks for a delay response under the FCA's eight-week rule, and for the decision to extend where
+  the law allows an extension;
 - ``statutory_deadline_breached`` {rule, due, deemed_accepted}: the shipped diagram records the breach;
 - ``statutory_deemed_accepted`` {rule, due}, right after it, when the rule deems an unanswered claim
   accepted (``pl-consumer-14d``): the shipped diagram ends the ordinary path (interrupting), gives a
   supervisor the task to honour the claim, sends the final response and closes.
 
 Whatever the diagram catches, supervisors (and the holders of open tasks) are notified. The clock stops
-once the complaint has its answer: any status other than open or escalated.
+once the complaint has its answer: when the first letter its rule counts as one goes out, e-mailed or posted
+(``Complaint.answered_at``; a letter written but not yet sent does not stop it), or when it is closed or
+withdrawn.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Complaint, Letter, WorkflowInstance
 from ..models.base import utcnow
-from .deadlines import RULES, ZONES, working_days_before
-from .driver import audit, settings
+from .deadlines import RULES, ZONES, extension_of, working_days_before
+from .driver import CLOSED_STATUSES, audit, settings
 from .messages import deliver_if_caught
 from .notify import notify_people
 
-RUNNING = ("open", "escalated")
+def runs(complaint: Complaint) -> bool:
+    """Whether the complaint's statutory clock runs: it has no answer yet and is not closed or withdrawn."""
+    return complaint.answered_at is None and complaint.status not in CLOSED_STATUSES
 
 
 def moments(complaint: Complaint) -> tuple[datetime, datetime] | None:
@@ -46,7 +51,7 @@ def moments(complaint: Complaint) -> tuple[datetime, datetime] | None:
 
 def arm(complaint: Complaint) -> None:
     """Set when the clock needs a look next (after triage, an extension or a tick)."""
-    found = moments(complaint) if complaint.status in RUNNING else None
+    found = moments(complaint) if runs(complaint) else None
     if found is None:
         complaint.clock_next_at = None
         return
@@ -84,7 +89,7 @@ def tick(complaint_id: int, now: datetime | None = None) -> str | None:
     complaint = db.session.get(Complaint, complaint_id, with_for_update=True)
     if complaint is None or complaint.clock_next_at is None or complaint.clock_next_at > now:
         return None
-    found = moments(complaint) if complaint.status in RUNNING else None
+    found = moments(complaint) if runs(complaint) else None
     if found is None:
         complaint.clock_next_at = None
         db.session.flush()
@@ -103,7 +108,8 @@ def tick(complaint_id: int, now: datetime | None = None) -> str | None:
         left = _working_days_left(now, complaint.statutory_due_on, rule.jurisdiction)
         sent = db.session.scalar(select(Letter.id).where(Letter.complaint_id == complaint.id,
                                                          Letter.letter_type == "holding_letter").limit(1))
-        payload = {"rule": rule.id, "due": due, "working_days_left": left, "holding_letter_sent": sent is not None}
+        payload = {"rule": rule.id, "due": due, "working_days_left": left, "holding_letter_sent": sent is not None,
+                   "extendable": extension_of(rule.id) is not None}
         happened = "statutory_near"
     if happened:
         name = "statutory_deadline_breached" if happened == "statutory_breached" else "statutory_deadline_near"

@@ -1,20 +1,26 @@
 """Statutory deadlines as data: each rule's clock, counted with the jurisdiction's public holidays.
 
 Every computed date comes with its reasoning (each day skipped and why), so staff and auditors can check
-it. Statutory clocks use public holidays only (company closure days never extend them).
+it. Statutory clocks use public holidays only (company closure days never extend them), as each
+jurisdiction's legal calendar says: which part of the UK's bank holidays count, and when Ukraine's public
+holidays are working days (martial law).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from babel.dates import format_date
-from flask import has_request_context
+from time import monotonic
+
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,8 +28,63 @@ from flask_babel import lazy_gettext as _l
 from .errors import InvalidInput, NotFound
 
 ZONES = {"PL": ZoneInfo("Europe/Warsaw"), "GB": ZoneInfo("Europe/London"), "UA": ZoneInfo("Europe/Kyiv")}
-# England and Wales bank holidays for GB; Ukraine's calendar is not used (no shifting there).
-CALENDARS = {"PL": {"country": "PL"}, "GB": {"country": "GB", "subdiv": "ENG"}, "UA": {"country": "UA"}}
+# The public-holiday tables each jurisdiction's statutory days are counted with (``holidays`` countries).
+CALENDARS = {"PL": "PL", "GB": "GB", "UA": "UA"}
+# The parts of the UK whose bank holidays a handling office may follow (FCA Glossary, "business day").
+UK_REGIONS = {"ENG": _l("England and Wales"), "SCT": _l("Scotland"), "NIR": _l("Northern Ireland")}
+
+
+@dataclass(frozen=True)
+class LegalCalendar:
+    """Which public holidays are days off for a jurisdiction's statutory deadlines: those of ``region``
+    (GB), except in a period when the law makes them working days (Ukraine under martial law). Admins keep
+    it under Admin → Calendars (``StatutoryCalendar``); these are the defaults when nobody has."""
+
+    country: str
+    region: str | None = None
+    holidays_worked_from: date | None = None
+    holidays_worked_until: date | None = None
+    note: str | None = None
+
+    def holidays_worked_on(self, day: date) -> bool:
+        """Whether public holidays are ordinary working days on ``day``."""
+        return (self.holidays_worked_from is not None and self.holidays_worked_from <= day
+                and (self.holidays_worked_until is None or day <= self.holidays_worked_until))
+
+
+DEFAULT_CALENDARS = {
+    "PL": LegalCalendar("PL"),
+    "GB": LegalCalendar("GB", region="ENG"),
+    "UA": LegalCalendar("UA", holidays_worked_from=date(2022, 3, 24),
+                        note="Martial law: public holidays are working days (Law No. 2136-IX, art. 6(6))"),
+}
+CALENDAR_CACHE_SECONDS = 10.0
+
+
+def legal_calendar(jurisdiction: str) -> LegalCalendar:
+    """The jurisdiction's statutory calendar as admins set it (read at most every few seconds per process),
+    or the default outside the app (the CLI before ``init``, pure tests)."""
+    if not has_app_context() or "sqlalchemy" not in current_app.extensions:
+        return DEFAULT_CALENDARS[jurisdiction]
+    cache = current_app.extensions.setdefault("complaints.statutory_calendars", {"at": -CALENDAR_CACHE_SECONDS})
+    if monotonic() - cache["at"] > CALENDAR_CACHE_SECONDS:
+        from ..extensions import db
+        from ..models import StatutoryCalendar
+
+        try:
+            rows = {row.country: LegalCalendar(row.country, row.region, row.holidays_worked_from,
+                                               row.holidays_worked_until, row.note)
+                    for row in db.session.scalars(select(StatutoryCalendar))}
+        except SQLAlchemyError:  # a database not made yet (``init`` runs the migrations first)
+            db.session.rollback()
+            rows = {}
+        cache.update(rows=rows, at=monotonic())
+    return cache["rows"].get(jurisdiction) or DEFAULT_CALENDARS[jurisdiction]
+
+
+def forget_legal_calendars() -> None:
+    if has_app_context():
+        current_app.extensions.pop("complaints.statutory_calendars", None)
 
 
 @dataclass(frozen=True)
@@ -36,41 +97,58 @@ class Rule:
     source: str
     consequence: str
     extends: str | None = None
-    letters: tuple[str, ...] = field(default_factory=tuple)
+    # The letters that answer the complaint under this rule: the first of them to go out (e-mailed, or
+    # posted) stops the clock.
+    answers: tuple[str, ...] = ("final_response",)
     deemed_accepted: bool = False  # unanswered in time, the customer's claim counts as accepted
+    # The notice an extension to this rule needs (its letter type), when the rule is an extension.
+    notice: str | None = None
 
 
 RULES = {rule.id: rule for rule in (
     Rule("pl-consumer-14d", "PL", 14, "days", True,
          _l("Civil Code art. 111 (day of receipt not counted), art. 115 (end moves off weekends and holidays); "
-            "Consumer Rights Act art. 7a"), _l("unanswered in time: deemed accepted"), letters=("final_response",),
+            "Consumer Rights Act art. 7a"), _l("unanswered in time: deemed accepted (art. 7a(2))"),
          deemed_accepted=True),
     Rule("pl-financial-30d", "PL", 30, "days", True,
          _l("Act of 5 August 2015 on complaints handled by financial-market entities, art. 6; sending counts"),
-         _l("breach of the Act; the customer may go to the Financial Ombudsman"), letters=("final_response",)),
+         _l("unanswered in time: decided in the customer's favour (art. 8)"), deemed_accepted=True),
     Rule("pl-financial-60d", "PL", 60, "days", True,
-         _l("Act of 5 August 2015, art. 7: particularly complex cases, with a notice giving reasons and the date"),
-         _l("breach of the Act"), extends="pl-financial-30d", letters=("holding_letter", "final_response")),
+         _l("Act of 5 August 2015, art. 7: particularly complex cases, with a notice giving reasons, what is "
+            "still to be established and the date"),
+         _l("unanswered in time: decided in the customer's favour (art. 8)"), extends="pl-financial-30d",
+         deemed_accepted=True, notice="holding_letter"),
+    Rule("pl-payment-15bd", "PL", 15, "business_days", True,
+         _l("Act of 5 August 2015, art. 7a: payment services, 15 business days; sending counts"),
+         _l("unanswered in time: decided in the customer's favour (art. 8)"), deemed_accepted=True),
+    Rule("pl-payment-35bd", "PL", 35, "business_days", True,
+         _l("Act of 5 August 2015, art. 7a: particularly complex payment-services cases, 35 business days, with "
+            "a notice giving reasons, what is still to be established and the date"),
+         _l("unanswered in time: decided in the customer's favour (art. 8)"), extends="pl-payment-15bd",
+         deemed_accepted=True, notice="holding_letter"),
     Rule("uk-disp-summary-3bd", "GB", 3, "business_days", False,
          _l("FCA DISP 1.5: resolved by close of business on the third business day after receipt"),
-         _l("after it: a final response is needed"), letters=("summary_resolution",)),
+         _l("after it: a final response is needed"), answers=("summary_resolution",)),
     Rule("uk-disp-final-8w", "GB", 56, "days", False,
-         _l("FCA DISP 1.6.2: final or delay response within eight weeks of receipt"),
-         _l("the customer may refer the complaint to the Financial Ombudsman Service"), letters=("final_response",)),
+         _l("FCA DISP 1.6.2R: a final response, or a response explaining the delay, within eight weeks"),
+         _l("the customer may refer the complaint to the Financial Ombudsman Service"),
+         answers=("final_response", "delay_response")),
     Rule("uk-psd-15bd", "GB", 15, "business_days", False,
-         _l("FCA DISP 1.6.2A (payment services): 15 business days after receipt"),
-         _l("the customer may refer the complaint to the Financial Ombudsman Service"), letters=("final_response",)),
+         _l("FCA DISP 1.6.2AR (payment services): 15 business days after receipt"),
+         _l("the customer may refer the complaint to the Financial Ombudsman Service")),
     Rule("uk-psd-35bd", "GB", 35, "business_days", False,
-         _l("FCA DISP 1.6.2A: exceptionally 35 business days, with a holding reply"), _l("as uk-psd-15bd"),
-         extends="uk-psd-15bd", letters=("holding_letter", "final_response")),
-    Rule("ua-appeal-15d", "UA", 15, "days", False,
-         _l("Law of Ukraine on Citizens' Appeals art. 20: 15 days when no further study is needed"),
-         _l("breach of the Law")),
-    Rule("ua-appeal-1m", "UA", 1, "months", False, _l("Law of Ukraine on Citizens' Appeals art. 20: one month"),
-         _l("breach of the Law")),
-    Rule("ua-appeal-45d", "UA", 45, "days", False,
-         _l("Law of Ukraine on Citizens' Appeals art. 20: 45 days at most"), _l("breach of the Law"),
-         extends="ua-appeal-1m"),
+         _l("FCA DISP 1.6.2AR: exceptionally 35 business days, with a holding reply giving the reasons and the "
+            "date"), _l("the customer may refer the complaint to the Financial Ombudsman Service"),
+         extends="uk-psd-15bd", notice="holding_letter"),
+    Rule("ua-appeal-15d", "UA", 15, "days", True,
+         _l("Law of Ukraine on Citizens' Appeals art. 20: 15 days when no further study is needed; "
+            "Civil Code art. 254(5): an end on a day off moves to the next working day"), _l("breach of the Law")),
+    Rule("ua-appeal-1m", "UA", 1, "months", True,
+         _l("Law of Ukraine on Citizens' Appeals art. 20: one month; Civil Code art. 254(5): an end on a day off "
+            "moves to the next working day"), _l("breach of the Law")),
+    Rule("ua-appeal-45d", "UA", 45, "days", True,
+         _l("Law of Ukraine on Citizens' Appeals art. 20: 45 days at most, the head setting the time and telling "
+            "the customer"), _l("breach of the Law"), extends="ua-appeal-1m", notice="holding_letter"),
 )}
 
 
@@ -88,25 +166,34 @@ class Deadline:
 
 
 @lru_cache(maxsize=64)
-def _holidays(jurisdiction: str, first_year: int) -> holidays.HolidayBase:
-    """Public holidays of three years from ``first_year`` (built once per process)."""
-    return holidays.country_holidays(**CALENDARS[jurisdiction], years=range(first_year, first_year + 3))
+def _holidays(jurisdiction: str, region: str | None, first_year: int) -> holidays.HolidayBase:
+    """Public holidays of three years from ``first_year`` (built once per process). Ukraine's are all its
+    statutory holidays, those the library files as working days under martial law too: whether they are
+    days off is the legal calendar's to say (``LegalCalendar.holidays_worked_on``)."""
+    categories = ("public", "workday") if jurisdiction == "UA" else ("public",)
+    return holidays.country_holidays(CALENDARS[jurisdiction], subdiv=region, categories=categories,
+                                     years=range(first_year, first_year + 3))
 
 
 @lru_cache(maxsize=256)
+def _holiday_set(calendar: LegalCalendar, year: int) -> frozenset[date]:
+    return frozenset(day for day in _holidays(calendar.country, calendar.region, year - 1)
+                     if day.year == year and not calendar.holidays_worked_on(day))
+
+
 def holiday_dates(jurisdiction: str, year: int) -> frozenset[date]:
-    """The jurisdiction's public holidays in ``year`` as plain dates (a set lookup, where asking the
-    ``holidays`` object converts the key every time: calendars ask for every day they count)."""
-    return frozenset(day for day in _holidays(jurisdiction, year - 1) if day.year == year)
+    """The public holidays that are days off in ``year`` (a set lookup, where asking the ``holidays`` object
+    converts the key every time: calendars ask for every day they count)."""
+    return _holiday_set(legal_calendar(jurisdiction), year)
 
 
-def _why_not_working(day: date, calendar) -> str | None:
+def _why_not_working(day: date, calendar: LegalCalendar) -> str | None:
     if day.weekday() == 5:
         return _("Saturday")
     if day.weekday() == 6:
         return _("Sunday")
-    if day in calendar:
-        return _("public holiday: %(name)s", name=calendar.get(day))
+    if day in _holiday_set(calendar, day.year):
+        return _("public holiday: %(name)s", name=_holidays(calendar.country, calendar.region, day.year).get(day))
     return None
 
 
@@ -125,8 +212,14 @@ def compute(rule_id: str, received: date) -> Deadline:
     rule = RULES.get(rule_id)
     if rule is None:
         raise NotFound(_("no deadline rule %(rule)s; rules are %(rules)s", rule=rule_id, rules=", ".join(RULES)))
-    calendar = _holidays(rule.jurisdiction, received.year)
+    calendar = legal_calendar(rule.jurisdiction)
     lines = [_("Received on %(day)s (%(weekday)s).", day=received.isoformat(), weekday=_weekday(received))]
+    if calendar.region:
+        lines.append(_("Bank holidays of %(region)s count (where the complaint is handled).",
+                       region=UK_REGIONS.get(calendar.region, calendar.region)))
+    if calendar.holidays_worked_from and calendar.holidays_worked_on(received):
+        lines.append(_("Public holidays are working days now (%(note)s): only weekends are days off.",
+                       note=calendar.note or _("as the law provides")))
     if rule.unit == "days":
         due = received + timedelta(days=rule.count)
         lines.append(_("The day of receipt is not counted; %(count)s days end on %(day)s.", count=rule.count,
@@ -168,12 +261,16 @@ def next_working_day(day: date, jurisdiction: str) -> date:
     return day
 
 
-@lru_cache(maxsize=4096)
 def working_days_before(day: date, count: int, jurisdiction: str) -> date:
-    """The day ``count`` working days (no weekend, no public holiday) before ``day``."""
+    """The day ``count`` working days (no weekend, no public holiday that is a day off) before ``day``."""
+    return _working_days_before(day, count, legal_calendar(jurisdiction))
+
+
+@lru_cache(maxsize=4096)
+def _working_days_before(day: date, count: int, calendar: LegalCalendar) -> date:
     while count > 0:
         day -= timedelta(days=1)
-        if is_working_day(day, jurisdiction):
+        if day.weekday() < 5 and day not in _holiday_set(calendar, day.year):
             count -= 1
     return day
 

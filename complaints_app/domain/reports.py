@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Compensation, Complaint
-from .clock import RUNNING  # no answer yet: the statutory clock runs
 from .search import OPEN_STATUSES, visible_to
 from .terms import TERMS
 
@@ -40,17 +39,17 @@ def weekly(actor, today: date, zone: ZoneInfo, weeks: int = WEEKS) -> dict:
     mondays = [first + timedelta(weeks=i) for i in range(weeks)]
     rows = db.session.execute(visible_to(actor).with_only_columns(
         Complaint.received_at, Complaint.channel, Complaint.status, Complaint.statutory_rule,
-        Complaint.statutory_breached_at).where(Complaint.received_at >= _start(first, zone)))
+        Complaint.statutory_breached_at, Complaint.answered_at).where(Complaint.received_at >= _start(first, zone)))
     received: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
     statutory = {KEPT: [0] * weeks, BREACHED: [0] * weeks, STILL_RUNNING: [0] * weeks}
-    for received_at, channel, status, rule, breached_at in rows:
+    for received_at, channel, status, rule, breached_at, answered_at in rows:
         week = (received_at.astimezone(zone).date() - first).days // 7
         if not 0 <= week < weeks:
             continue
         received[channel][week] += 1
         if rule is None or (status == "withdrawn" and breached_at is None):
             continue  # no deadline, or withdrawn before it: nothing to keep
-        outcome = BREACHED if breached_at is not None else STILL_RUNNING if status in RUNNING else KEPT
+        outcome = BREACHED if breached_at is not None else KEPT if answered_at is not None else STILL_RUNNING
         statutory[outcome][week] += 1
     return {"weeks": mondays,
             "received": {c: received[c] for c in _ordered(received, TERMS["channel"])},
