@@ -1,0 +1,111 @@
+"""How each letter language writes what letters say: dates, amounts, salutations, addresses, punctuation.
+
+Pure functions of plain values (no database, no request): the worker, the admin preview and the tests
+write a letter's facts the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+LOCALES = {"pl": "pl_PL", "en": "en_GB", "uk": "uk_UA"}
+NBSP = "\u00a0"
+# Every space Unicode knows (Babel writes U+202F and U+00A0 inside dates and amounts), for comparing texts.
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+
+
+def normalise(text: str) -> str:
+    """``text`` with every run of spaces of any kind as one plain space, for comparing texts."""
+    return _SPACES.sub(" ", text or "").strip()
+
+
+def long_date(day: date, language: str) -> str:
+    """A day as a letter writes it: 5 grudnia 2026 r. · 5 December 2026 · 5 грудня 2026 року."""
+    written = format_date(day, "d MMMM y", locale=LOCALES.get(language, "en_GB"))
+    if language == "pl":
+        return f"{written}{NBSP}r."
+    if language == "uk":
+        return f"{written}{NBSP}року"
+    return written
+
+
+_HOME = {"pl": {"PLN": "zł"}, "uk": {"UAH": "грн"}}
+_EN_SYMBOLS = {"GBP": "£", "EUR": "€"}
+
+
+def amount(value: Decimal | float | str, currency: str, language: str) -> str:
+    """Money as the language writes it: 1 234,50 zł · £1,234.50 · PLN 1,234.50 · 1 234,50 грн."""
+    number = format_decimal(Decimal(str(value)), "#,##0.00", locale=LOCALES.get(language, "en_GB"))
+    if language == "en":
+        symbol = _EN_SYMBOLS.get(currency)
+        return f"{symbol}{number}" if symbol else f"{currency}{NBSP}{number}"
+    return f"{number}{NBSP}{_HOME.get(language, {}).get(currency, currency)}"
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in ``language`` (the code itself when Babel does not know it)."""
+    return Locale.parse(LOCALES.get(language, "en_GB")).territories.get((code or "").upper(), code or "")
+
+
+@functools.cache
+def _morphology():
+    import pymorphy3  # loads its Ukrainian dictionary once per process, on the first Ukrainian salutation
+
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+def vocative(given_name: str, title: str) -> str | None:
+    """A Ukrainian given name in the vocative case (Олена -> Олено, Іван -> Іване), or None when the name is
+    not one the dictionary knows as a given name of the person's gender."""
+    name = (given_name or "").strip()
+    if not name or not re.fullmatch(r"[А-Яа-яЄєІіЇїҐґ'’ʼ-]+", name):
+        return None
+    gender = "femn" if title == "ms" else "masc"
+    for parse in _morphology().parse(name):
+        if "Name" in parse.tag and parse.tag.gender == gender and parse.tag.case == "nomn":
+            form = parse.inflect({"voct"})
+            if form is not None:
+                return form.word[:1].upper() + form.word[1:]
+    return None
+
+
+def salutation(language: str, title: str | None, given_name: str | None, family_name: str | None,
+               name: str) -> str:
+    """The opening line, with its punctuation: Szanowna Pani, · Dear Ms Nowak, · Шановна пані Олено!
+    Without a form of address (or a name the language needs), a neutral one."""
+    if language == "pl":
+        return {"ms": "Szanowna Pani,", "mr": "Szanowny Panie,"}.get(title or "", "Szanowni Państwo,")
+    if language == "uk":
+        called = vocative(given_name or "", title or "") if title else None
+        if called:
+            return f"Шановна пані {called}!" if title == "ms" else f"Шановний пане {called}!"
+        return "Добрий день!"
+    if title and family_name:
+        return f"Dear {'Ms' if title == 'ms' else 'Mr'} {family_name.strip()},"
+    return f"Dear {name.strip()},"
+
+
+def typographic(text: str, language: str) -> str:
+    """Apostrophes as type sets them (з’ясує, don’t), never a straight one."""
+    return re.sub(r"(?<=\w)'(?=\w)", "’", text or "")
+
+
+def sentence(text: str) -> str:
+    """``text`` as a whole sentence: ending with exactly one full stop (or its own ! ? … or ellipsis), so
+    that a template never puts a second stop after what a person wrote."""
+    text = (text or "").rstrip()
+    if not text or text.endswith(("...", "…", "!", "?")):
+        return text
+    return re.sub(r"\.+$", "", text) + "."
+
+
+def reference(reference_number: str, language: str) -> str:
+    """A reference as the language writes it: Ukrainian puts "№" before a number."""
+    return f"№{NBSP}{reference_number}" if language == "uk" else reference_number
