@@ -19,6 +19,8 @@ from .domain import processes
 from .domain import versions
 from .domain.errors import DomainError, NotFound
 from .domain.calendars import seed_calendars
+from .domain.letterheads import seed_example_letterheads
+from .domain.standards import seed_standards
 from .domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, get_user, seed_lane_roles
 from .extensions import db
 from .models import Complaint, ProcessDefinition, User
@@ -33,6 +35,15 @@ DEMO_USERS = [
     ("owner", ["process_owner"], {}, "Olga Owner"),
     ("admin", ["admin"], {}, "Adam Admin"),
 ]
+# The job titles letters name under each demo person (Polish financial-market answers must).
+DEMO_POSITIONS = {
+    "staff": {"pl": "Specjalistka ds. obsługi klienta", "en": "Customer service adviser", "uk": "Фахівчиня з обслуговування"},
+    "staff2": {"pl": "Specjalista ds. obsługi klienta", "en": "Customer service adviser", "uk": "Фахівець з обслуговування"},
+    "supervisor": {"pl": "Kierowniczka zespołu", "en": "Team leader", "uk": "Керівниця команди"},
+    "manager": {"pl": "Kierownik Działu Reklamacji", "en": "Head of Complaints", "uk": "Керівник відділу скарг"},
+    "investigator": {"pl": "Ekspert Centrum Obsługi Klienta", "en": "Customer Service Centre specialist",
+                     "uk": "Експерт Центру обслуговування клієнтів"},
+}
 
 
 def _create_app(*_args, **_kwargs):
@@ -70,6 +81,11 @@ def init(demo: bool):
     upgrade(directory=current_app.extensions["migrate"].directory)
     seed_lane_roles()
     seed_calendars()
+    examples = seed_example_letterheads()
+    seed_standards()
+    if examples:
+        click.echo(f"letterheads with example data for {', '.join(examples)}: set the real ones under "
+                   "Admin → Letterheads before letters go to customers")
     settings = current_app.extensions["complaints.settings"]
     try:
         if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:
@@ -96,7 +112,8 @@ def _seed_demo() -> None:
     tokens = []
     for username, roles, limits, name in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
-            user = create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits)
+            user = create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits, language="pl",
+                               position=DEMO_POSITIONS.get(username))
             tokens.append(f"{username} {create_token(user, 'demo')}")
     db.session.commit()
     if tokens:
@@ -110,7 +127,7 @@ def _seed_demo() -> None:
     # (path, operations to perform): complaints left in several states.
     for index, (path, steps) in enumerate([
         ("first_contact_resolution", 0), ("rejected", 1), ("upheld_above_supervisor_limit", 2),
-        ("upheld_above_supervisor_limit", 4), ("rejected", 3), ("first_contact_resolution", None),
+        ("upheld_above_supervisor_limit", 4), ("rejected", 4), ("first_contact_resolution", None),
     ]):
         complaint = register_simulated(staff, PATHS[path], index, demo=True)
         drive(complaint, PATHS[path], users, random.Random(index), max_operations=steps)
@@ -121,6 +138,33 @@ def _seed_demo() -> None:
     send_message(staff, withdrawn, "complaint_withdrawn", "Klient zadzwonił: sklep wymienił produkt.")
     near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12), demo=True)
     tick(near.id, near.clock_next_at)
+    db.session.commit()
+    _seed_demo_abroad(staff)
+
+
+def _seed_demo_abroad(staff: User) -> None:
+    """A UK customer writing in English, a Ukrainian one, and a Polish financial-market complaint answered on
+    paper (its letters wait on the Post page once the worker has made them)."""
+    from decimal import Decimal as D
+
+    from .domain.complaints import register_complaint
+    from .domain.customers import customer_for
+
+    for name, email, language, jurisdiction, regime, currency, details, description in (
+        ("Sarah Jones", "sarah.jones@example.com", "en", "GB", "financial", "GBP",
+         {"title": "ms", "given_name": "Sarah", "family_name": "Jones", "street": "12 High Street",
+          "postcode": "M1 1AE", "city": "Manchester", "country": "GB"}, "A card payment was taken twice."),
+        ("Олена Петренко", "olena.petrenko@example.com", "uk", "UA", "consumer", "UAH",
+         {"title": "ms", "given_name": "Олена", "family_name": "Петренко", "street": "вул. Січових Стрільців, 10",
+          "postcode": "04053", "city": "Київ", "country": "UA"}, "Пральна машина не відкачує воду."),
+        ("Jan Wiśniewski", "jan.wisniewski@example.com", "pl", "PL", "financial", "PLN",
+         {"title": "mr", "given_name": "Jan", "family_name": "Wiśniewski", "street": "ul. Miodowa 3 m. 7",
+          "postcode": "31-055", "city": "Kraków", "country": "PL"}, "Bank pobrał prowizję za przelew wbrew umowie."),
+    ):
+        customer, _ = customer_for(staff, name, email, None, language, details=details)
+        register_complaint(staff, customer=customer, channel="phone", category="billing", description=description,
+                           claimed_amount=D("120"), currency=currency, language=language,
+                           jurisdiction=jurisdiction, regime=regime, quote_description=True)
     db.session.commit()
 
 

@@ -25,6 +25,20 @@ def _fractions(text: str) -> tuple[float, ...]:
     return values
 
 
+def _url(text: str) -> str:
+    text = text.strip().rstrip("/")
+    if not text.startswith(("https://", "http://")):
+        raise ValueError(f"the public URL must start with https:// (or http://), got {text!r}")
+    return text
+
+
+def _remedy_days(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= 30:
+        raise ValueError(f"remedy days must be 1 to 30 (the Polish financial-market limit), got {days}")
+    return days
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the app; frozen, so nothing changes them after start."""
@@ -52,10 +66,11 @@ class Settings:
     # Letter templates and where rendered PDFs are kept (by content hash).
     letters_path: str = field(default="", metadata={"env": "LETTERS_PATH"})
     letters_store: str = field(default="", metadata={"env": "LETTERS_STORE"})
-    company_name: str = field(default="Example Retail Sp. z o.o.", metadata={"env": "COMPANY_NAME"})
-    company_address: str = field(default="ul. Prosta 1, 00-001 Warszawa", metadata={"env": "COMPANY_ADDRESS"})
-    company_email: str = field(default="reklamacje@example.com", metadata={"env": "COMPANY_EMAIL"})
-    company_phone: str = field(default="+48 22 000 00 00", metadata={"env": "COMPANY_PHONE"})
+    # Where customers reach the app: letters and e-mails link its published complaints procedure there.
+    public_url: str = field(default="http://127.0.0.1:5000", metadata={"env": "PUBLIC_URL", "parse": _url})
+    # Days after an answer within which an upheld claim is carried out (the letter gives the day; a Polish
+    # financial entity may take at most 30, art. 9 of the Act of 5 August 2015).
+    remedy_days: int = field(default=14, metadata={"env": "REMEDY_DAYS", "parse": _remedy_days})
     # E-mail: empty = .eml files in the instance's outbox folder; smtp://host:port (smtps:// for TLS) to send.
     mail_url: str = field(default="", metadata={"env": "MAIL_URL"})
     mail_from: str = field(default="reklamacje@example.com", metadata={"env": "MAIL_FROM"})

@@ -244,6 +244,12 @@ def register_simulated(actor: User, scenario: dict, index: int, received_at: dat
         name, product, description = f"Simulated customer {index}", "Simulated product", "Simulated complaint"
         email = f"customer{index}@example.test"
     customer = find_or_create_customer(name, email, None, "pl")
+    if demo and customer.street is None:  # what their letters need: a salutation, an address for paper
+        given, family = name.split(" ", 1)
+        customer.title = "ms" if given.endswith("a") else "mr"
+        customer.given_name, customer.family_name = given, family
+        customer.street, customer.postcode = f"ul. Długa {index + 1}", f"00-{238 + index:03d}"
+        customer.city, customer.country = "Warszawa", "PL"
     complaint = register_complaint(
         actor, customer=customer, channel="phone", category="product", product=product,
         description=description, claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),

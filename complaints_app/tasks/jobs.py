@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from ..domain import clock, letters, notify, reminders
+from ..domain import clock, letter_delivery, letters, notify, post, reminders
 from ..mail import DeliveryFailed, deliver
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
@@ -64,7 +64,7 @@ def hand_over(claim, record, row_id: int) -> bool:
 
 
 def deliver_letter(letter_id: int) -> bool:
-    return hand_over(letters.claim_letter, letters.record_letter, letter_id)
+    return hand_over(letter_delivery.claim_letter, letter_delivery.record_letter, letter_id)
 
 
 def deliver_notification(notification_id: int) -> bool:
@@ -75,6 +75,13 @@ def deliver_notification(notification_id: int) -> bool:
 def send_letter(letter_id: int) -> bool:
     """E-mail one rendered letter whose delivery is due (a failed attempt waits on the letter for the next)."""
     return deliver_letter(letter_id)
+
+
+@shared_task(name="complaints.assemble_batch", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+             max_retries=5)
+def assemble_batch(batch_id: int) -> bool:
+    """Join a print run's letters and enclosures into its one PDF (a second message does nothing)."""
+    return _committed(post.assemble_batch, batch_id)
 
 
 @shared_task(name="complaints.tick_clock", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
@@ -98,19 +105,21 @@ def mail_notification(notification_id: int) -> bool:
 
 
 JOBS = {"render_letter": render_letter, "fire_timers": fire_timers, "send_letter": send_letter,
-        "mail_notification": mail_notification}
+        "mail_notification": mail_notification, "assemble_batch": assemble_batch}
 
 
 @shared_task(name="complaints.sweep")
 def sweep() -> int:
     """Enqueue whatever the database says is due: timers, statutory clocks, reminders, letters to render
-    or send, notifications to e-mail (beat runs this every second; each read is an indexed range)."""
+    or send, print runs to assemble, notifications to e-mail (beat runs this every second; each read is an
+    indexed range)."""
     work = [
         (fire_timers, task_ops.due_timer_complaints()),
         (tick_clock, clock.due_clocks()),
         (remind, reminders.due_reminders()),
         (render_letter, letters.letters_to_render()),
-        (send_letter, letters.letters_to_send()),
+        (send_letter, letter_delivery.letters_to_send()),
+        (assemble_batch, post.batches_to_assemble()),
         (mail_notification, notify.notifications_to_mail()),
     ]
     db.session.rollback()
