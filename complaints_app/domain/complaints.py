@@ -85,10 +85,13 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
                        currency: str, language: str, jurisdiction: str, regime: str,
                        product: str | None = None, claimed_amount: Decimal | None = None,
                        received_at: datetime | None = None, extra_data: dict | None = None,
-                       customer_changes: dict | None = None, intake: Intake | None = None) -> Complaint:
+                       customer_changes: dict | None = None, intake: Intake | None = None,
+                       answer_by: str | None = None, quote_description: bool = False) -> Complaint:
     """Register a complaint, give it its reference and start its process (acknowledgement, triage).
     ``customer_changes`` (from ``customers.customer_for``) are the stored details the registration changed;
-    ``intake`` the client's key for this registration (``registered_before`` finds it again)."""
+    ``intake`` the client's key for this registration (``registered_before`` finds it again); ``answer_by``
+    how the customer asked to get our answers ("email", "post"; art. 5 of the Polish Act of 5 August 2015);
+    ``quote_description`` whether the description is their own words that letters may quote."""
     require_role(actor, "staff", "supervisor", "customer_centre", "admin")
     now = utcnow()
     number, reference = next_reference(now.year)
@@ -98,6 +101,8 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
         claimed_amount=claimed_amount, currency=currency, language=language, jurisdiction=jurisdiction,
         regime=regime, status="open", received_at=received_at or now, created_by_id=actor.id,
         intake_key=intake.key if intake else None, intake_hash=intake.digest if intake else None,
+        answer_by=answer_by, answer_by_recorded_at=now if answer_by else None,
+        answer_by_recorded_by_id=actor.id if answer_by else None, quote_description=quote_description,
     )
     db.session.add(complaint)
     db.session.flush()

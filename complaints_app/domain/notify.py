@@ -95,6 +95,14 @@ def sentence(note: Notification) -> str:
                  "%(error)s). Print and post it, or send it again from the complaint.",
                  reference=d.get("reference", ""), letter=d.get("letter", ""), failures=d.get("failures", ""),
                  error=d.get("error", ""))
+    if note.kind == "letter_returned":
+        return _("%(reference)s: the letter “%(letter)s” came back by post (%(reason)s). Find another address or way "
+                 "to reach the customer, then send it again from the complaint.", reference=d.get("reference", ""),
+                 letter=term("letter_type", d.get("letter")), reason=d.get("reason", ""))
+    if note.kind == "letter_no_address":
+        return _("%(reference)s: the letter “%(letter)s” must go by post, and the customer has no postal address. Add "
+                 "it on the complaint's page, then send the letter.", reference=d.get("reference", ""),
+                 letter=term("letter_type", d.get("letter")))
     return note.kind
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, exists, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Complaint, Customer, HumanTask, Incident, User
+from ..models import Complaint, Customer, HumanTask, Incident, Note, User
 from ..models.base import utcnow
 from .access import SEE_ALL
 from .deadlines import ZONES, next_working_day
@@ -66,8 +66,10 @@ def matching(actor: User, filters: Filters) -> Select:
     for word in (filters.text or "").split()[:8]:  # every word somewhere: "Kowalski Jan" finds Jan Kowalski
         customers = select(Customer.id).where(or_(*(column.icontains(word, autoescape=True) for column in (
             Customer.name, Customer.email, Customer.phone))))
+        noted = exists().where(Note.complaint_id == Complaint.id, Note.body.icontains(word, autoescape=True))
         query = query.where(or_(*(column.icontains(word, autoescape=True) for column in (
-            Complaint.reference, Complaint.description, Complaint.product)), Complaint.customer_id.in_(customers)))
+            Complaint.reference, Complaint.description, Complaint.product)), Complaint.customer_id.in_(customers),
+            noted))
     if filters.overdue:
         query = query.where(exists().where(and_(HumanTask.complaint_id == Complaint.id, HumanTask.state == "open",
                                                 HumanTask.due_at < utcnow())))

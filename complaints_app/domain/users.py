@@ -23,7 +23,7 @@ DEFAULT_LANES = {"Staff": "staff", "Supervisor": "supervisor", "CustomerCentre":
 
 def create_user(username: str, password: str, roles: list[str], display_name: str | None = None,
                 email: str | None = None, team: str | None = None, language: str = "en",
-                limits: dict[str, Decimal] | None = None) -> User:
+                limits: dict[str, Decimal] | None = None, position: dict[str, str] | None = None) -> User:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise InvalidInput(_("unknown roles: %(unknown)s; roles are %(roles)s", unknown=", ".join(unknown), roles=", ".join(ROLES)))
@@ -33,7 +33,7 @@ def create_user(username: str, password: str, roles: list[str], display_name: st
         raise Conflict(_("user %(name)s exists already", name=username))
     limits = check_limits({c: Decimal(str(a)) for c, a in (limits or {}).items()})
     user = User(username=username, display_name=display_name or username, email=email, team=team,
-                language=language, password_hash=generate_password_hash(password),
+                language=language, password_hash=generate_password_hash(password), position=position or {},
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))],
                 limits=[AuthorityLimit(currency=c, max_amount=a) for c, a in limits.items()])
     db.session.add(user)
@@ -156,7 +156,7 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def update_user(actor: User, user: User, *, roles: list[str], team: str | None, language: str,
-                limits: dict[str, Decimal], active: bool) -> User:
+                limits: dict[str, Decimal], active: bool, position: dict[str, str] | None = None) -> User:
     """Change what a person may do (admins only); an admin cannot lock themselves out."""
     if not actor.has_role("admin"):
         raise Forbidden(_("only administrators change users"))
@@ -170,6 +170,9 @@ def update_user(actor: User, user: User, *, roles: list[str], team: str | None, 
     user.team = team or None
     user.language = language
     user.is_active_user = active
+    if position is not None:  # the job title per language, as letters name it
+        user.position = {lang: " ".join(str(text).split())[:200] for lang, text in position.items()
+                         if lang in ("pl", "en", "uk") and str(text).strip()}
     existing = {limit.currency: limit for limit in user.limits}
     user.limits = [existing.get(c) or AuthorityLimit(currency=c, max_amount=a) for c, a in sorted(limits.items())]
     for limit in user.limits:
