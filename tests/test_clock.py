@@ -15,7 +15,7 @@ from sqlalchemy import select
 from complaints_app.domain import clock, notify, reminders
 from complaints_app.domain import tasks as task_ops
 from complaints_app.domain.deadlines import working_days_before
-from complaints_app.domain.extensions import extend_deadline
+from complaints_app.domain.deadline_extensions import extend_deadline
 from complaints_app.extensions import db
 from complaints_app.mail import outbox_name
 from complaints_app.models import AuditEvent, HumanTask, Letter, Notification
@@ -68,23 +68,98 @@ def test_the_clock_is_armed_at_triage_for_the_warning_at_nine_local_time(people,
     assert complaint.id in clock.due_clocks(complaint.clock_next_at)
 
 
-def test_near_the_deadline_a_holding_letter_goes_out_and_supervisors_are_told(people, register):
+def test_near_a_consumer_deadline_supervisors_are_told_and_no_letter_promises_a_later_date(people, register):
+    """A consumer's 14 days cannot be extended: a 'holding letter' would promise what the law forbids."""
     complaint = register_at(register, people.staff)
     assert tick(complaint, complaint.clock_next_at - timedelta(minutes=1)) is None
     assert tick(complaint, complaint.clock_next_at + timedelta(seconds=5)) == "statutory_near"
-    assert letters(complaint) == ["acknowledgement", "holding_letter"]
-    letter = db.session.scalar(select(Letter).where(Letter.complaint_id == complaint.id,
-                                                    Letter.letter_type == "holding_letter"))
-    from complaints_app.domain.letters import letter_context
-    assert letter_context(letter, complaint)["due_on"] == "16 listopada 2026"
+    assert letters(complaint) == ["acknowledgement"]
+    left = db.session.scalars(select(AuditEvent.element_id).where(
+        AuditEvent.complaint_id == complaint.id, AuditEvent.kind == "element_left")).all()
+    assert "EndEvent_NearNoted" in left
     note = notes_for(people.supervisor, "statutory_near")[-1]
     assert note.complaint_id == complaint.id and note.data["working_days_left"] == 3
+    assert note.data["extendable"] is False
     assert "Nov 16, 2026" in notify.sentence(note)  # the day as the reader's language writes it
     assert "(14 days, consumer complaint)" in notify.sentence(note)  # and the rule in words, not its code
     # The next look is the breach: the end of the due day in Warsaw.
     assert complaint.clock_next_at == datetime(2026, 11, 17, 0, tzinfo=WARSAW)
     assert tick(complaint, complaint.clock_next_at - timedelta(hours=1)) is None  # not twice
-    assert letters(complaint).count("holding_letter") == 1
+
+
+def test_near_a_financial_deadline_the_customer_centre_decides_whether_to_extend(people, register, open_task,
+                                                                                 complete):
+    """Act of 5 August 2015 art. 7: an extension only where it is really made, with its reasons, what is still
+    to be established and the date; answering in time sends nothing."""
+    from complaints_app.domain.errors import InvalidInput
+
+    complaint = register_at(register, people.staff, regime="financial")  # pl-financial-30d, due 2 Dec
+    assert tick(complaint, complaint.clock_next_at) == "statutory_near"
+    decide = next(t for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.complaint_id == complaint.id, HumanTask.state == "open")) if t.name == "Extend the deadline?")
+    assert decide.role == "customer_centre"
+    with at(datetime(2026, 11, 27, 10, tzinfo=WARSAW)):
+        try:
+            task_ops.complete_task(people.investigator, decide.id, {"extend": True, "delay_reasons": "Too short"})
+        except InvalidInput as refused:
+            assert "reasons for the delay" in refused.message
+        else:
+            raise AssertionError("an extension without its reasons was accepted")
+        db.session.rollback()
+        complete(people.investigator, decide, extend=True,
+                 delay_reasons="We are waiting for the card scheme's chargeback report",
+                 circumstances="Whether the payment was authorised by you", expected_on="2026-12-20")
+    db.session.refresh(complaint)
+    assert (complaint.statutory_rule, complaint.statutory_due_on) == ("pl-financial-60d", date(2027, 1, 4))
+    notice = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                     Letter.letter_type == "holding_letter")).one()
+    assert notice.context["texts"]["circumstances"] == "Whether the payment was authorised by you"
+    assert notice.context["expected_on"] == "2026-12-20"
+    render_letter(notice.id)
+    db.session.commit()
+    _, path = letter_pdf(people.supervisor, notice.id)
+    text = " ".join(text_of(path.read_bytes()).split())
+    for phrase in ("art. 7 ustawy z dnia 5 sierpnia 2015", "Przyczyna opóźnienia: We are waiting for the card",
+                   "Okoliczności, które muszą zostać ustalone dla rozpatrzenia sprawy: Whether the payment",
+                   "Przewidywany termin rozpatrzenia reklamacji i udzielenia odpowiedzi: 20 grudnia 2026 r."):
+        assert phrase in text, phrase
+    # Answering in time instead: nothing goes to the customer.
+    other = register_at(register, people.staff, regime="financial")
+    tick(other, other.clock_next_at)
+    decide = next(t for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.complaint_id == other.id, HumanTask.state == "open")) if t.name == "Extend the deadline?")
+    complete(people.investigator, decide, extend=False)
+    assert letters(other) == ["acknowledgement"] and other.statutory_rule == "pl-financial-30d"
+
+
+def test_before_eight_weeks_the_handler_writes_the_delay_response_which_answers_the_fca_rule(
+        people, register, open_task, complete):
+    """DISP 1.6.2R(2): why not yet, when, and the right to go to the ombudsman now; sent, it keeps the rule."""
+    from complaints_app.tasks.jobs import deliver_letter
+
+    complaint = register_at(register, people.staff, jurisdiction="GB", regime="financial", currency="GBP",
+                            language="en")
+    assert tick(complaint, complaint.clock_next_at) == "statutory_near"
+    write = next(t for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.complaint_id == complaint.id, HumanTask.state == "open")) if t.name == "Write the delay response")
+    with at(complaint.clock_next_at + timedelta(hours=1)):
+        complete(people.investigator, write, delay_reasons="We are waiting for the bank's records.",
+                 expected_on="2027-01-15")
+    delay = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                    Letter.letter_type == "delay_response")).one()
+    render_letter(delay.id)
+    db.session.commit()
+    text = " ".join(text_of(letter_pdf(people.investigator, delay.id)[1].read_bytes()).split())
+    for phrase in ("Why we need more time: We are waiting for the bank’s records.", "by 15 January 2027",
+                   "you may now refer your complaint to the Financial Ombudsman Service",
+                   "www.financial-ombudsman.org.uk"):
+        assert phrase in text, phrase
+    assert complaint.answered_at is None  # written is not sent
+    assert deliver_letter(delay.id)
+    db.session.commit()
+    db.session.refresh(complaint)
+    assert complaint.answered_at is not None and complaint.clock_next_at is None
+    assert tick(complaint, datetime(2027, 1, 1, tzinfo=timezone.utc)) is None  # no breach of eight weeks
 
 
 def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_supervisor_must_honour_it(
@@ -105,12 +180,13 @@ def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_superv
     assert open_names(complaint) == [] and complaint.status == "closed"
     final = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
                                                     Letter.letter_type == "final_response")).one()
-    assert final.context["decision"] == "upheld" and final.context["remedy"] == "Refund of 120 PLN"
+    assert final.context["decision"] == "upheld" and final.context["texts"]["deemed_remedy"] == "Refund of 120 PLN"
     render_letter(final.id)
     db.session.commit()
     _, path = letter_pdf(people.supervisor, final.id)
     text = " ".join(text_of(path.read_bytes()).split())
-    assert "z mocy prawa uważa się ją za uznaną" in text and "Refund of 120 PLN" in text
+    assert "art. 7a ust. 2" in text and "uważa się, że reklamacja została uznana" in text
+    assert "Refund of 120 PLN" in text
     assert "czy akceptują Państwo" not in text  # nothing is asked of the customer any more
     assert tick(complaint, datetime(2026, 11, 20, tzinfo=WARSAW)) is None
     page = login(people.supervisor).get(f"/complaints/{complaint.reference}").data.decode()
@@ -119,8 +195,10 @@ def test_an_unanswered_polish_consumer_complaint_is_deemed_accepted_and_a_superv
 
 
 def test_a_breach_without_deemed_acceptance_only_records_it(people, register):
-    complaint = register_at(register, people.staff, regime="financial")  # pl-financial-30d
-    with at(complaint.clock_next_at + timedelta(days=40)):  # the warning and the breach at once, after a pause
+    complaint = register_at(register, people.staff, jurisdiction="GB", regime="financial", currency="GBP",
+                            language="en")  # uk-disp-final-8w: the customer may go to the ombudsman
+    assert complaint.statutory_rule == "uk-disp-final-8w"
+    with at(complaint.clock_next_at + timedelta(days=70)):  # the warning and the breach at once, after a pause
         assert clock.tick(complaint.id) == "statutory_breached"
         db.session.commit()
     db.session.refresh(complaint)
@@ -130,12 +208,24 @@ def test_a_breach_without_deemed_acceptance_only_records_it(people, register):
     assert "EndEvent_BreachRecorded" in kinds
 
 
-def test_an_answered_complaint_stops_its_clock(people, register, open_task, complete):
+def test_an_answer_stops_the_clock_when_it_goes_out_not_when_it_is_written(people, register, open_task,
+                                                                            complete):
+    from complaints_app.tasks.jobs import deliver_letter
+
     complaint = register_at(register, people.staff)
-    complete(people.staff, open_task(complaint, "First contact"), fc_resolved=True, fc_summary="Replaced")
+    complete(people.staff, open_task(complaint, "First contact"), fc_resolved=True, fc_summary="Replaced",
+             fc_answer="We replaced the kettle")
     assert complaint.status == "awaiting_customer"
-    assert tick(complaint, datetime(2026, 11, 10, 9, 1, tzinfo=WARSAW)) is None
-    assert complaint.clock_next_at is None
+    answer = db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                     Letter.letter_type == "final_response")).one()
+    assert tick(complaint, datetime(2026, 11, 10, 9, 1, tzinfo=WARSAW)) == "statutory_near"  # not sent yet
+    render_letter(answer.id)
+    db.session.commit()
+    assert deliver_letter(answer.id)
+    db.session.commit()
+    db.session.refresh(complaint)
+    assert complaint.answered_at is not None and complaint.clock_next_at is None
+    assert tick(complaint, datetime(2026, 11, 17, 0, 1, tzinfo=WARSAW)) is None  # no breach
     assert "holding_letter" not in letters(complaint)
 
 
@@ -143,13 +233,15 @@ def test_an_extension_moves_the_clock_and_its_notice_is_the_holding_letter(peopl
     complaint = register_at(register, people.staff, regime="financial")  # due 2 Dec 2026
     first_warning = complaint.clock_next_at
     with at(RECEIVED + timedelta(days=5)):
-        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.")
+        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
+                        "Whether the payment was authorised", "2026-12-28")
         db.session.commit()
     assert complaint.statutory_rule == "pl-financial-60d" and complaint.statutory_due_on == date(2027, 1, 4)
     assert complaint.clock_next_at > first_warning + timedelta(days=25)  # re-armed on the new date
     assert tick(complaint, first_warning + timedelta(minutes=1)) is None  # the old warning never comes
     assert tick(complaint, complaint.clock_next_at) == "statutory_near"
     assert letters(complaint).count("holding_letter") == 1  # the extension's notice was enough
+    assert "Extend the deadline?" not in open_names(complaint)  # extended once: no second decision
 
 
 def test_moments_keep_local_time_across_daylight_saving(people, register):
@@ -261,7 +353,8 @@ def test_an_extension_re_arms_the_diagrams_timers_that_read_the_deadline(people,
     task = open_task(complaint, "First contact")
     assert task.due_at == datetime(2026, 12, 2, 8, tzinfo=timezone.utc)
     with at(RECEIVED + timedelta(days=5)):
-        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.")
+        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
+                        "Whether the payment was authorised")
         db.session.commit()
     db.session.refresh(task)
     assert task.due_at == datetime(2027, 1, 4, 8, tzinfo=timezone.utc)  # pl-financial-60d

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from complaints_app.extensions import db
 from complaints_app.models import WorkflowInstance
-from tests.test_paths import appeal_once, escalate, finish_after_resolution
+from tests.test_paths import appeal_once, escalate, finish_after_resolution, reviewed
 
 
 def state_size(complaint) -> int:
@@ -21,6 +21,7 @@ def test_five_hundred_appeals_still_complete(people, register, open_task, comple
     escalate(people, complaint, open_task, complete)
     complete(people.investigator, open_task(complaint, "Investigate"), root_cause="policy", decision="rejected",
              decision_reasons="Not covered")
+    reviewed(complaint, open_task, complete)
     sizes = []
     for _ in range(500):
         appeal_once(people, complaint, open_task, complete)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from complaints_app.domain import tasks as task_ops
 from complaints_app.domain.errors import Conflict, Forbidden
 from complaints_app.extensions import db
-from complaints_app.models import AuditEvent, Compensation, HumanTask, Letter, WorkflowInstance
+from complaints_app.models import AuditEvent, Compensation, HumanTask, Letter, User, WorkflowInstance
 
 
 def statuses(complaint):
@@ -48,6 +48,37 @@ def finish_after_resolution(people, complaint, open_task, complete, payout=False
     assert complaint.status == "closed"
     assert complaint.satisfaction_score == 4
     assert complaint.closed_at is not None
+
+
+def render_drafts(complaint):
+    """What the worker does after the commit: make the PDFs of the letters just written."""
+    from complaints_app.domain.letters import render_letter
+
+    for letter in db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                          Letter.status == "draft")):
+        render_letter(letter.id)
+    db.session.commit()
+
+
+def send_letters(complaint):
+    """What the worker does: make the PDFs of the letters just written and e-mail them."""
+    from complaints_app.tasks.jobs import deliver_letter
+
+    render_drafts(complaint)
+    for letter in db.session.scalars(select(Letter).where(Letter.complaint_id == complaint.id,
+                                                          Letter.status == "rendered")):
+        deliver_letter(letter.id)
+    db.session.refresh(complaint)
+
+
+def reviewed(complaint, open_task, complete, approved=True, **data):
+    """The investigator reads the final response written from their decision and sends it (or sends it back)."""
+    review = open_task(complaint, "Review the final response")
+    assert review.assignee_id is not None  # it goes to whoever investigated
+    render_drafts(complaint)
+    reviewer = db.session.get(User, review.assignee_id)
+    complete(reviewer, review, letter_approved=approved, **data)
+    return reviewer
 
 
 def escalate(people, complaint, open_task, complete):
@@ -115,6 +146,8 @@ def test_rejected_after_investigation(people, register, open_task, complete):
     escalate(people, complaint, open_task, complete)
     complete(people.investigator, open_task(complaint, "Investigate"), root_cause="policy", decision="rejected",
              decision_reasons="Wear and tear is not covered")
+    assert complaint.status == "escalated"  # the answer waits for its review: nothing went out yet
+    assert reviewed(complaint, open_task, complete) == people.investigator
     assert complaint.status == "awaiting_customer"
     assert db.session.scalar(select(Compensation).where(Compensation.complaint_id == complaint.id)) is None
     finish_after_resolution(people, complaint, open_task, complete)
@@ -129,6 +162,7 @@ def test_upheld_within_supervisor_limit_is_paid(people, register, open_task, com
     complete(people.investigator, adjust, compensation_amount="380.50", compensation_note="Minus shipping")
     approve = open_task(complaint, "Approve compensation")
     complete(people.supervisor, approve, compensation_approved=True, approval_comment="Within policy")
+    reviewed(complaint, open_task, complete)
     compensation = db.session.scalar(select(Compensation).where(Compensation.complaint_id == complaint.id))
     assert (compensation.status, compensation.proposed_amount) == ("approved", Decimal("380.50"))
     assert compensation.proposed_by_id == people.investigator.id
@@ -151,6 +185,7 @@ def test_above_supervisor_limit_needs_a_manager(people, register, open_task, com
     db.session.rollback()
     assert open_task(complaint, "Approve compensation").state == "open"
     complete(people.manager, approve, compensation_approved=True, approval_comment="Within policy")
+    reviewed(complaint, open_task, complete)
     assert complaint.status == "awaiting_customer"
 
 
@@ -214,6 +249,7 @@ def appeal_once(people, complaint, open_task, complete):
     assert complaint.status == "escalated"
     complete(people.investigator, open_task(complaint, "Investigate"), root_cause="policy", decision="rejected",
              decision_reasons="Still not covered")
+    reviewed(complaint, open_task, complete)
 
 
 def test_three_appeals_then_accept(people, register, open_task, complete):
@@ -221,6 +257,7 @@ def test_three_appeals_then_accept(people, register, open_task, complete):
     escalate(people, complaint, open_task, complete)
     complete(people.investigator, open_task(complaint, "Investigate"), root_cause="policy", decision="rejected",
              decision_reasons="Not covered")
+    reviewed(complaint, open_task, complete)
     for _ in range(3):
         appeal_once(people, complaint, open_task, complete)
     assert letters(complaint).count("final_response") == 4
@@ -303,6 +340,7 @@ def test_a_payout_cannot_be_dated_in_the_future_and_a_paid_complaint_cannot_be_w
     complete(people.investigator, open_task(complaint, "Adjust compensation"), compensation_amount="380.50")
     complete(people.supervisor, open_task(complaint, "Approve compensation"), compensation_approved=True,
              approval_comment="Within policy")
+    reviewed(complaint, open_task, complete)
     complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="accept",
              reply_channel="phone")
     payout = open_task(complaint, "Record payout")

@@ -209,7 +209,8 @@ def test_a_worker_killed_mid_render_yields_the_letter_exactly_once(tmp_path):
         long_text = ("Opis usterki, który zajmuje wiele stron. " * 80 + "\n") * 120  # about 100 pages of PDF
         complaint = register_complaint(staff, customer=customer, channel="letter", category="product",
                                        description=long_text, claimed_amount=Decimal("10"), currency="PLN",
-                                       language="pl", jurisdiction="PL", regime="consumer")
+                                       language="pl", jurisdiction="PL", regime="consumer",
+                                       quote_description=True)  # the acknowledgement quotes it: long
         db.session.commit()
         letter_id = db.session.scalar(select(Letter.id).where(Letter.complaint_id == complaint.id))
         db.session.remove()

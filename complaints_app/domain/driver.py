@@ -78,13 +78,13 @@ def _written(obj, **values) -> None:
         set_committed_value(obj, name, value)
 
 
-def _host(complaint: Complaint, actor: User | None):
+def _host(complaint: Complaint, actor: User | None, definition_id: int, definition_key: str):
     def call(request: ServiceCall):
         fn = SERVICES.get(request.topic)
         if fn is None:
             raise ServiceFailed(f"no service is registered for topic '{request.topic}'")
         with db.session.begin_nested():
-            result = fn(ServiceContext(complaint, actor), request)
+            result = fn(ServiceContext(complaint, actor, definition_id, definition_key), request)
             _write_changes(complaint)  # what the service set on the complaint (triage, satisfaction)
             return result
     return call
@@ -106,7 +106,8 @@ def _write_changes(obj) -> None:
 def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> None:
     """Start the newest ``complaint`` process for a registered complaint and run it to its first wait."""
     definition = latest_definition("complaint")
-    run = runtime().start(definition.cache_key, lambda: definition.spec_json, data, _host(complaint, actor))
+    run = runtime().start(definition.cache_key, lambda: definition.spec_json, data,
+                          _host(complaint, actor, definition.id, definition.cache_key))
     result = run.advance()
     # Inserted once, with the state it reached (lock version 0: save() below makes it 1).
     instance = Instance(None, complaint.id, definition.id, definition.content_hash, 0, None, False, False, "")
@@ -164,8 +165,9 @@ def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[I
 def open_run(complaint: Complaint, actor: User | None, columns) -> tuple[Instance, Run]:
     """The engine run of a process row read by ``load`` or ``with_process``."""
     instance = Instance(*columns)
-    run = runtime().load(ProcessDefinition.key_for(instance.definition_id, instance.content_hash),
-                         lambda: _spec_json(instance.definition_id), instance.state, _host(complaint, actor))
+    key = ProcessDefinition.key_for(instance.definition_id, instance.content_hash)
+    run = runtime().load(key, lambda: _spec_json(instance.definition_id), instance.state,
+                         _host(complaint, actor, instance.definition_id, key))
     return instance, run
 
 
@@ -279,6 +281,7 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
             element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
             form=task.form, properties=task.properties, due_at=task.due_at, context=_context(run, task),
             created_at=now, reminders_sent=0, state="open", next_reminder_at=None,
+            assignee_id=_assignee_of(complaint, task.properties.get("assignee_of"), roles.get(task.lane)),
         )
         schedule(human, complaint, now)
         rows.append(vars(human))
@@ -287,6 +290,20 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
 
 TASKS = HumanTask.__table__
 _INSERT_TASKS = insert(TASKS)
+
+
+def _assignee_of(complaint: Complaint, element_ids: str | None, role: str | None) -> int | None:
+    """The person a new task goes to by the diagram's ``assignee_of`` (user task ids, comma-separated): whoever
+    last completed one of them on this complaint, if they are still active and hold the task's role (a
+    manager counts as a supervisor); else nobody, and the task waits in its lane for anyone with the role."""
+    ids = [e.strip() for e in (element_ids or "").split(",") if e.strip()]
+    if not ids or role is None:
+        return None
+    person = db.session.scalar(select(HumanTask.completed_by_id).where(
+        HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
+        .order_by(HumanTask.completed_at.desc()).limit(1))
+    user = db.session.get(User, person) if person else None
+    return user.id if user is not None and user.is_active_user and user.has_role(role) else None
 
 
 def _context(run: Run, task) -> dict:

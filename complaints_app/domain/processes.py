@@ -18,6 +18,7 @@ from ..workflow.lint import lint_files
 from ..workflow.xml import parse_xml
 from .errors import InvalidInput, NotFound
 from .forms import check_form_definition
+from .letter_checks import letter_problems
 from .services import KEY_PROPERTIES, SERVICES, service_writes
 
 STATUS_VALUES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
@@ -52,6 +53,7 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
     except DefinitionError as err:
         raise InvalidInput("the diagram cannot be deployed", {"problems": err.problems + problems}) from None
     problems.extend(unset_names(files, start_keys(), service_writes, KEY_PROPERTIES))
+    problems.extend(letter_problems(compiled.elements))
     mapped = set(db.session.scalars(select(LaneRole.lane)))
     for element in compiled.elements.values():
         if element.get("topic") and element["topic"] not in SERVICES:

@@ -8,25 +8,29 @@ world directly (e-mail and rendering are queued after the commit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, select
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, select
 
 from ..extensions import db
-from ..models import Compensation, Complaint, Letter, User
+from ..models import Compensation, Complaint, HumanTask, Letter, ProcessDefinition, User
 from ..models.base import utcnow
 from ..workflow import ServiceCall, parse_duration
-from .deadlines import RULES, receipt_date
+from .deadlines import RULES, ZONES, receipt_date
 from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
+from .errors import DomainError
 
 
 @dataclass
 class ServiceContext:
     complaint: Complaint
     actor: User | None
+    definition_id: int | None = None
+    definition_key: str | None = None  # the version and its content: what the version's facts are cached by
 
 
 ServiceFn = Callable[[ServiceContext, ServiceCall], dict | None]
@@ -58,29 +62,82 @@ def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
+# Facts of the process a letter is written from (never free text: that reaches a letter only from fields
+# the diagram marks ``customer_facing``, see ``customer_facing_fields``).
+LETTER_FACTS = ("reference", "decision", "compensation_amount", "compensation_approved", "currency",
+                "statutory_rule", "deemed_accepted", "outside_time_limits", "expected_on", "fc_resolved")
+
+
 @service("create_letter", writes=("last_letter_type",))
 def create_letter(ctx: ServiceContext, call: ServiceCall):
-    """Create the letter record for this step (one per step, however often it runs)."""
+    """Create the letter record for this step (one per step, however often it runs): the process's facts,
+    and the texts of the fields the diagram marks for the customer. Properties: ``letter_type``;
+    ``review=true`` to hold it until a person has read it; ``signed_by`` (a user task's id) to name the
+    person who completed that task as the one answering (else whoever's step this is)."""
     letter_type = call.properties.get("letter_type")
     if not letter_type:
         raise ServiceFailed("create_letter needs the property letter_type")
     conn = db.session.connection()  # plain statements, built once: a letter is written on most moves
     existing = conn.execute(_LETTER_OF_STEP, {"complaint_id": ctx.complaint.id, "task_id": call.task_id}).first()
     if existing is None:
-        keys = ("reference", "decision", "decision_reasons", "remedy", "compensation_amount",
-                "compensation_approved", "currency", "statutory_rule", "fc_summary", "deemed_accepted")
-        letter_id = conn.execute(_INSERT_LETTER, {
-            "complaint_id": ctx.complaint.id, "task_id": call.task_id, "letter_type": letter_type,
-            "language": ctx.complaint.language, "needs_review": call.properties.get("review") == "true",
-            "context": {k: call.data.get(k) for k in keys if k in call.data}}).scalar_one()
+        marked = customer_facing_fields(ctx)
+        texts = {key: call.data[key] for key in marked if isinstance(call.data.get(key), str) and call.data[key]}
+        signer = _completer(ctx.complaint, call.properties.get("signed_by")) or (ctx.actor.id if ctx.actor else None)
+        letter_id = conn.execute(INSERT_LETTER, {
+            "complaint_id": ctx.complaint.id, "task_id": call.task_id, "element_id": call.element_id,
+            "letter_type": letter_type, "language": ctx.complaint.language, "status": "draft",
+            "needs_review": call.properties.get("review") == "true", "created_at": utcnow(),
+            "created_by_id": ctx.actor.id if ctx.actor else None, "signed_by_id": signer,
+            "of_complaint": ctx.complaint.id, "version": 1, "delivery_attempts": 0,
+            "failed_attempts": 0,
+            "context": {**{k: call.data.get(k) for k in LETTER_FACTS if k in call.data}, "texts": texts,
+                        "text_labels": {key: marked[key] for key in texts}}}).scalar_one()
         after_commit("render_letter", letter_id)
     return {"last_letter_type": letter_type}
+
+
+def customer_facing_fields(ctx: ServiceContext) -> dict[str, dict]:
+    """The form fields of the complaint's process version that the diagram marks for the customer
+    (``customer_facing=true``), each with its labels by language: only their text is ever quoted in a
+    letter. Read once per version per process (a version never changes)."""
+    cache = current_app.extensions.setdefault("complaints.customer_facing", {})
+    key = ctx.definition_key or str(ctx.definition_id)
+    if key not in cache:
+        definition = db.session.get(ProcessDefinition, ctx.definition_id) if ctx.definition_id else None
+        cache[key] = marked_fields((definition.elements if definition else None) or {})
+    return cache[key]
+
+
+def marked_fields(elements: dict) -> dict[str, dict]:
+    """Fields with ``customer_facing=true`` in a version's elements, with their labels by language."""
+    found = {}
+    for element in elements.values():
+        for field in element.get("form") or []:
+            properties = field.get("properties") or {}
+            if str(properties.get("customer_facing", "")).lower() == "true":
+                labels = {name.split(":", 1)[1]: text for name, text in properties.items()
+                          if name.startswith("label:") and text}
+                found[field["id"]] = {"en": field.get("label") or field["id"], **labels}
+    return found
+
+
+def _completer(complaint: Complaint, element_ids: str | None) -> int | None:
+    """Who last completed one of the user tasks ``element_ids`` names (comma-separated) on this complaint."""
+    ids = [e.strip() for e in (element_ids or "").split(",") if e.strip()]
+    if not ids:
+        return None
+    return db.session.scalar(select(HumanTask.completed_by_id).where(
+        HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
+        .order_by(HumanTask.completed_at.desc()).limit(1))
 
 
 LETTERS = Letter.__table__
 _LETTER_OF_STEP = select(LETTERS.c.id).where(LETTERS.c.complaint_id == bindparam("complaint_id"),
                                              LETTERS.c.task_id == bindparam("task_id")).limit(1)
-_INSERT_LETTER = insert(LETTERS).returning(LETTERS.c.id)
+# A new letter, numbered next within its complaint (``of_complaint``: its id) in the same statement; letters
+# are written under the complaint's process row lock, so two never take the same number.
+INSERT_LETTER = insert(LETTERS).values(number=select(func.coalesce(func.max(LETTERS.c.number), 0) + 1).where(
+    LETTERS.c.complaint_id == bindparam("of_complaint")).scalar_subquery()).returning(LETTERS.c.id)
 
 
 @service("apply_triage", writes=("statutory_due", "sla_resolution_due"))
@@ -110,6 +167,36 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
 
 def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
+
+
+@service("summary_resolution_window", writes=("summary_resolution_possible",))
+def summary_resolution_window(ctx: ServiceContext, call: ServiceCall):
+    """Whether a UK complaint about a financial or payment service is resolved by close of business on the
+    third business day after receipt (FCA DISP 1.5): then a summary resolution communication answers it
+    instead of a final response. False for every other complaint."""
+    complaint = ctx.complaint
+    if complaint.jurisdiction != "GB" or complaint.regime not in ("financial", "payment_services"):
+        return {"summary_resolution_possible": False}
+    window = compute_deadline("uk-disp-summary-3bd", receipt_date(complaint.received_at, "GB")).due
+    close = datetime.combine(window, time(17, 30), ZONES["GB"])
+    return {"summary_resolution_possible": utcnow() <= close}
+
+
+@service("extend_deadline", writes=("statutory_rule", "statutory_due"))
+def extend_deadline_step(ctx: ServiceContext, call: ServiceCall):
+    """Move the complaint to its rule's extension, writing the notice the law requires from the data keys
+    ``delay_reasons``, ``circumstances`` (Poland: what is still to be established) and ``expected_on``."""
+    from .deadline_extensions import check_extension, extend_deadline  # the notice is a letter: letters sit above services
+
+    try:
+        check_extension(ctx.complaint, call.data.get("delay_reasons"), call.data.get("circumstances"),
+                        call.data.get("expected_on"))
+    except DomainError as err:
+        raise ServiceFailed(f"the deadline cannot be extended: {err.message}") from None
+    extend_deadline(ctx.actor, ctx.complaint, call.data.get("delay_reasons"), call.data.get("circumstances") or "",
+                    call.data.get("expected_on"), from_process=True)
+    return {"statutory_rule": ctx.complaint.statutory_rule,
+            "statutory_due": ctx.complaint.statutory_due_on.isoformat()}
 
 
 @service("business_due", writes=lambda properties: (properties.get("result_var") or "",))

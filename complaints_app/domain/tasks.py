@@ -18,6 +18,8 @@ from .access import may_work, require_role, require_view
 from .driver import CLOSED_STATUSES, TASKS, audit, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
+from .deadline_extensions import check_extension
+from .letters import apply_review
 from .terms import term
 
 SCOPES = ("mine", "available", "team")
@@ -140,6 +142,12 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
         current = run.task_data(task.id)
         values = clean_form(task.form, submitted, current)
         _check_rules(actor, complaint, task, {**current, **values})
+        if task.properties.get("checks_extension") == "true" and values.get("extend") is True:
+            check_extension(complaint, values.get("delay_reasons"), values.get("circumstances"),
+                            values.get("expected_on"))
+        if task.properties.get("review_letter"):
+            apply_review(actor, complaint, task.properties["review_letter"], values.get("letter_approved") is True,
+                         values.get("review_comment"))
         result = run.complete(task.id, values)
     except TaskNotOpen:  # someone completed it (or the process moved on) while we waited for the lock
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name)) from None
@@ -191,7 +199,7 @@ def _check_rules(actor: User, complaint: Complaint, task: HumanTask, data: dict)
         if limit is None or amount > limit:
             have = f"{limit} {currency}" if limit is not None else _("no limit in %(currency)s", currency=currency)
             raise Forbidden(_("%(amount)s %(currency)s is above your authority limit (%(limit)s)",
-                              amount=f"{amount:.2f}", currency=currency, limit=have))
+                              amount=format(amount, ".2f"), currency=currency, limit=have))
     for element_id in filter(None, (props.get("four_eyes_with") or "").split(",")):
         last = db.session.scalar(select(HumanTask.completed_by_id).where(
             HumanTask.complaint_id == complaint.id, HumanTask.element_id == element_id.strip(),

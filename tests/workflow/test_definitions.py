@@ -20,7 +20,8 @@ def test_reference_diagram_compiles_with_lanes_forms_and_topics():
     compiled = ProcessRuntime().compile(reference_files())
     assert compiled.lanes == {"Staff", "Supervisor", "CustomerCentre"}
     assert compiled.service_topics == {"create_letter", "apply_triage", "record_compensation_proposal",
-                                       "record_compensation_decision", "record_payout", "record_satisfaction", "business_due"}
+                                       "record_compensation_decision", "record_payout", "record_satisfaction", "business_due",
+                                       "summary_resolution_window", "extend_deadline"}
     approve = next(e for e in compiled.elements.values() if e["name"] == "Approve compensation")
     assert approve["properties"]["four_eyes_with"] == "Task_AdjustCompensation"
     adjust = next(e for e in compiled.elements.values() if e["name"] == "Adjust compensation")
