@@ -121,6 +121,7 @@ def _db_transaction(request):
             # What the app caches from the database must not outlive the rolled-back rows.
             app.extensions.pop("complaints.calendars", None)
             app.extensions.pop("complaints.lane_roles", None)
+            app.extensions.pop("complaints.statutory_calendars", None)
 
 
 class _Client(FlaskClient):

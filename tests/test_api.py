@@ -71,7 +71,9 @@ def test_work_a_task_through_the_api(client, auth, people):
     available = client.get("/api/v1/tasks?scope=available", headers=staff).json["tasks"]
     assert task_id in [t["id"] for t in available]
     task = client.get(f"/api/v1/tasks/{task_id}", headers=staff).json
-    assert {f["id"] for f in task["form"]} == {"fc_resolved", "fc_summary"}
+    assert {f["id"] for f in task["form"]} == {"fc_resolved", "fc_summary", "fc_answer"}
+    answer = next(f for f in task["form"] if f["id"] == "fc_answer")
+    assert answer["properties"]["customer_facing"] == "true"  # the one the letter quotes
     claimed = client.post(f"/api/v1/tasks/{task_id}/claim", headers=staff)
     assert claimed.status_code == 200 and claimed.json["assignee"] == people.staff.username
     mine = client.get("/api/v1/tasks", headers=staff).json["tasks"]

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from complaints_app.domain import notify
 from complaints_app.domain.complaints import find_or_create_customer, register_complaint
-from complaints_app.domain.letters import GIVE_UP_AFTER, letters_to_send, render_letter
+from complaints_app.domain.letter_delivery import GIVE_UP_AFTER, letters_to_send
+from complaints_app.domain.letters import render_letter
 from complaints_app.domain.users import create_token, create_user
 from complaints_app.extensions import db
 from complaints_app.models import AuditEvent, Letter, Notification

@@ -19,7 +19,9 @@ from ..domain.complaints import Intake, get_complaint, register_complaint, regis
 from ..domain.customers import customer_for
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.deadlines import parse_received
+from ..domain.addresses import clean_address
 from ..domain.messages import available_messages, send_message
+from ..domain.notes import add_note, notes_of
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
 from ..domain.search import Filters, search
@@ -40,6 +42,8 @@ from .schemas import (
     LetterOut,
     MessageIn,
     MessageOut,
+    NoteIn,
+    NoteOut,
     TaskListOut,
     TaskOut,
 )
@@ -143,17 +147,27 @@ def task_complaint_ref(task: HumanTask) -> str:
     return db.session.get(Complaint, task.complaint_id).reference
 
 
+def customer_out(customer: Customer) -> dict:
+    address = ({key: getattr(customer, key) for key in ("street", "postcode", "city", "country")}
+               if customer.has_postal_address else None)
+    return {"name": customer.name, "email": customer.email, "phone": customer.phone, "title": customer.title,
+            "given_name": customer.given_name, "family_name": customer.family_name, "address": address}
+
+
 def complaint_out(complaint) -> dict:
     story = complaint_story(complaint)
-    names = story["names"]
+    notes = notes_of(complaint)
+    names = {**story["names"], **usernames([n.author_id for n in notes.values()])}
     return ComplaintOut(
         reference=complaint.reference, status=complaint.status, channel=complaint.channel,
         category=complaint.category, product=complaint.product, description=complaint.description,
         claimed_amount=complaint.claimed_amount, currency=complaint.currency, language=complaint.language,
         jurisdiction=complaint.jurisdiction, regime=complaint.regime, team=complaint.team,
         priority=complaint.priority, statutory_rule=complaint.statutory_rule, received_at=complaint.received_at,
-        customer={"name": complaint.customer.name, "email": complaint.customer.email,
-                  "phone": complaint.customer.phone},
+        customer=customer_out(complaint.customer),
+        answer_by=complaint.answer_by, answered_at=complaint.answered_at,
+        notes=[NoteOut(id=n.id, body=n.body, author=names.get(n.author_id), created_at=n.created_at)
+               for n in notes.values()],
         process_version=story["instance"].definition.version if story["instance"] else None,
         tasks=[TaskOut.model_validate(task_out(t, complaint.reference, names)) for t in story["tasks"]],
         history=[EventOut(at=e.at, kind=e.kind, actor=names.get(e.actor_id), element_id=e.element_id,
@@ -208,13 +222,27 @@ def _register(body: ComplaintIn, intake: Intake | None) -> Complaint:
         chosen = db.session.get(Customer, given.id)
         if chosen is None:
             raise NotFound(f"no customer {given.id}")
+    address = None
+    if given.address is not None:
+        try:
+            address = clean_address(given.address.street, given.address.postcode, given.address.city,
+                                    given.address.country)
+        except InvalidInput as err:
+            raise InvalidInput("the request has errors", {"fields": {
+                f"customer.address.{part}": message for part, message in err.details["address"].items()}}) from None
+    if body.answer_by == "email" and not given.email:
+        raise InvalidInput("the request has errors", {"fields": {
+            "answer_by": "answers by e-mail need the customer's e-mail address"}})
+    details = {"title": given.title, "given_name": given.given_name, "family_name": given.family_name,
+               **(vars(address) if address else {})}
     customer, changed = customer_for(current_user, given.name, given.email, given.phone, body.language,
-                                     chosen=chosen, same_as=given.id, update=given.update_details)
+                                     details=details, chosen=chosen, same_as=given.id, update=given.update_details)
     return register_complaint(
         current_user, customer=customer, channel=body.channel, category=body.category,
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,
         currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
-        received_at=body.received_at, customer_changes=changed, intake=intake)
+        received_at=body.received_at, customer_changes=changed, intake=intake, answer_by=body.answer_by,
+        quote_description=body.quote_description)
 
 
 def _replayed(complaint: Complaint):
@@ -288,6 +316,18 @@ def post_message(reference):
     send_message(current_user, complaint, body.name, body.reason)
     _commit()
     return jsonify(complaint_out(complaint))
+
+
+@bp.post("/complaints/<reference>/notes")
+@authenticated
+@api_doc("Add an internal note (for staff only: never shown, quoted or sent to the customer)", body=NoteIn,
+         response=ComplaintOut, status=201)
+def post_note(reference):
+    body = _json_body(NoteIn)
+    complaint = get_complaint(reference)
+    add_note(current_user, complaint, body.body)
+    _commit()
+    return jsonify(complaint_out(complaint)), 201
 
 
 @bp.get("/tasks")

@@ -41,10 +41,22 @@ class Strict(BaseModel):
         return data
 
 
+class AddressIn(Strict):
+    street: str = Field(min_length=1, max_length=200)
+    postcode: str = Field(min_length=1, max_length=16, description="checked per country: PL 00-001, GB SW1A 1AA, UA 01001")
+    city: str = Field(min_length=1, max_length=100)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 code, e.g. PL")
+
+
 class CustomerIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=40)
+    # For the letters' greeting ("Szanowna Pani", "Dear Ms Nowak", "Шановна пані Олено!"); none: a neutral one.
+    title: Literal["ms", "mr"] | None = None
+    given_name: str | None = Field(default=None, max_length=100)
+    family_name: str | None = Field(default=None, max_length=100)
+    address: AddressIn | None = Field(default=None, description="where letters go on paper")
     # A stored customer's id: the complaint is theirs even where the details given differ (a 409
     # customer_mismatch names the stored customer, the differences and may_update); with update_details the
     # stored details take the ones given, for a user who may see all of that customer's complaints (else 403).
@@ -70,6 +82,11 @@ class ComplaintIn(Strict):
     jurisdiction: Jurisdiction = "PL"
     regime: Regime = "consumer"
     received_at: AwareDatetime | None = Field(default=None, description="with its time zone; not in the future")
+    answer_by: Literal["email", "post"] | None = Field(
+        default=None, description="how the customer asked to get our answers (a Polish financial-market entity "
+                                  "answers on paper unless they asked for e-mail)")
+    quote_description: bool = Field(default=False, description="the description is the customer's own words: "
+                                                               "letters may quote it")
 
     @field_validator("received_at")
     @classmethod
@@ -144,15 +161,31 @@ class IncidentOut(BaseModel):
 
 class LetterOut(BaseModel):
     id: int
+    number: int | None = Field(default=None, description="its number within the complaint: C-2026-000123/<number>")
     letter_type: str
     language: str
     status: str
+    channel: str | None = Field(default=None, description="email or post")
     created_at: datetime
     sent_at: datetime | None = None
+    posted_on: date | None = None
+    returned_at: datetime | None = None
+    returned_reason: str | None = None
     # Of a rendered letter: review (waits for a person), queued, retrying, stopped (failed too often),
-    # no_address (the customer has no e-mail address); None otherwise.
+    # to_post (in the print queue), no_address (no address to send it to); None otherwise.
     delivery_state: str | None = None
     delivery_error: str | None = None
+
+
+class NoteIn(Strict):
+    body: str = Field(min_length=1, max_length=5000, description="for staff only: never shown to the customer")
+
+
+class NoteOut(BaseModel):
+    id: int
+    body: str
+    author: str | None
+    created_at: datetime
 
 
 class CompensationOut(BaseModel):
@@ -188,6 +221,10 @@ class ComplaintOut(BaseModel):
     letters: list[LetterOut] = []
     compensations: list[CompensationOut] = []
     incidents: list[IncidentOut] = []
+    notes: list[NoteOut] = Field(default=[], description="internal notes: for staff only")
+    answer_by: str | None = None
+    answered_at: datetime | None = Field(default=None, description="when the answer the statutory rule counts went "
+                                                                   "out (e-mailed, or posted)")
     messages: list[MessageOut] = Field(default=[], description="what you may record now (e.g. a withdrawal)")
 
 
