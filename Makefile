@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export COMPLAINTS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install letters-deps browser clean
+.PHONY: run test install letters-deps browser messages clean
 
 $(BIN)/.installed: pyproject.toml package.json $(wildcard frontend/*.js) $(wildcard complaints_app/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: install letters-deps
 
 test: install letters-deps browser
 	$(BIN)/python -m pytest
+
+# After texts change: the Polish catalog gains the new messages to translate (then `make install`).
+messages:
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o messages.pot .
+	$(BIN)/pybabel -q update --ignore-obsolete -i messages.pot -d complaints_app/translations
+	rm messages.pot
 
 clean:
 	rm -rf $(VENV) instance node_modules

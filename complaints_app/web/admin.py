@@ -3,10 +3,9 @@ calendars."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,17 +13,13 @@ from sqlalchemy import select
 from ..domain import calendars
 from ..domain.access import require_role
 from ..domain.errors import InvalidInput
-from ..domain.letters import renderer
-from ..domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, revoke_token, set_lane_role, update_user
+from ..domain.users import TOKEN_DAYS, create_token, create_user, revoke_token, set_lane_role, update_user
 from ..extensions import db
-from ..letters import LANGUAGES, LetterError, body_markup
 from ..models import ROLES, ApiToken, LaneRole, User
 from ..models.complaints import CURRENCIES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NEW_TOKEN = "admin.new_token"
-PLACES = ("PL-consumer", "PL-financial", "PL-payment_services", "GB-consumer", "GB-financial", "GB-payment_services",
-          "UA-consumer")
 
 
 @bp.before_request
@@ -71,7 +66,8 @@ def edit(user_id):
     if request.method == "POST":
         form = request.form
         update_user(current_user, user, roles=form.getlist("roles"), team=form.get("team"),
-                    language=form.get("language", "en"), limits=_limits(), active=form.get("active") == "1")
+                    language=form.get("language", "en"), limits=_limits(), active=form.get("active") == "1",
+                    position={lang: form.get(f"position_{lang}", "") for lang in ("pl", "en", "uk")})
         db.session.commit()
         flash(_("Saved."), "info")
         return redirect(url_for("admin.edit", user_id=user.id))
@@ -120,42 +116,6 @@ def lanes():
     return render_template("admin_lanes.html", rows=rows, roles=ROLES)
 
 
-@bp.get("/letters")
-def letters():
-    """Every letter template, to preview in each language with sample data."""
-    return render_template("admin_letters.html", types=renderer().letter_types(), languages=LANGUAGES,
-                           places=PLACES)
-
-
-@bp.get("/letters/sample")
-def letter_switch():
-    """The preview's switches (a plain GET form) lead to the template's own address."""
-    return redirect(url_for("admin.letter_sample", letter_type=request.args.get("letter_type", "")[:60] or "-",
-                            language=request.args.get("language", "")[:10] or "-",
-                            place=request.args.get("place", "PL-consumer")[:40]))
-
-
-@bp.get("/letters/<letter_type>/<language>")
-def letter_sample(letter_type, language):
-    """One template filled with sample data, in the site's frame with switches for language and place
-    (``?format=pdf``: the PDF as it would be sent)."""
-    place = request.args.get("place", "PL-consumer")
-    if place not in PLACES:
-        raise InvalidInput(_("Choose a place from the list: %(places)s.", places=", ".join(PLACES)))
-    jurisdiction, _sep, regime = place.partition("-")
-    context = {**json.loads((renderer().root / "sample.json").read_text("utf-8")),
-               "jurisdiction": jurisdiction, "regime": regime}
-    try:
-        if request.args.get("format") == "pdf":
-            pdf, _html = renderer().render(letter_type, language, context)
-            return Response(pdf, mimetype="application/pdf")
-        html = renderer().html(letter_type, language, context)
-    except LetterError as err:
-        raise InvalidInput(str(err)) from None
-    return render_template("admin_letter.html", letter_type=letter_type, language=language, place=place,
-                           body=body_markup(html), types=renderer().letter_types(), languages=LANGUAGES, places=PLACES)
-
-
 def _hours_from_form() -> list[tuple[str, str]]:
     return [(request.form.get(f"opens_{day}", ""), request.form.get(f"closes_{day}", "")) for day in range(7)]
 
@@ -164,7 +124,20 @@ def _hours_from_form() -> list[tuple[str, str]]:
 def calendar_list():
     rows = calendars.list_calendars(current_user)
     return render_template("admin_calendars.html", rows=rows, countries=list(calendars.NAMES),
-                           defaults=calendars.DEFAULT_HOURS)
+                           defaults=calendars.DEFAULT_HOURS, legal=calendars.legal_calendars(current_user),
+                           regions=calendars.UK_REGIONS)
+
+
+@bp.post("/statutory-calendars/<country>")
+def legal_calendar_save(country):
+    """Which public holidays count for a country's statutory deadlines."""
+    form = request.form
+    calendars.save_legal_calendar(current_user, country, region=form.get("region"),
+                                  worked_from=form.get("holidays_worked_from"),
+                                  worked_until=form.get("holidays_worked_until"), note=form.get("note"))
+    db.session.commit()
+    flash(_("Saved: statutory deadlines counted from now on follow it."), "info")
+    return redirect(url_for("admin.calendar_list") + f"#statutory-{country}")
 
 
 @bp.post("/calendars")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -30,6 +27,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     EmailField,
     HiddenField,
@@ -41,6 +39,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..domain.access import require_role, require_view
+from ..domain.addresses import clean_address, countries
 from ..domain.attachments import add_attachment, open_attachment, read_upload
 from ..domain.complaints import (
     Intake,
@@ -50,21 +49,21 @@ from ..domain.complaints import (
     register_complaint,
     registered_before,
 )
-from ..domain.customers import CustomerMismatch, customer_for
+from ..domain.customers import CustomerMismatch, change_contact, customer_for, may_change_customer
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.extensions import extend_deadline
-from ..domain.letters import approve_letter, correct_letter, letter_pdf, letter_preview, resend_letter
+from ..domain.deadline_extensions import extend_deadline
+from ..domain.driver import audit
+from ..domain.letter_delivery import channel_for, set_answer_channel
+from ..domain.notes import add_note, notes_of
 from ..domain.messages import available_messages, send_message
 from ..domain.search import Filters, at_risk, every_match, search, stuck_among
 from ..domain.tasks import retry_incident
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
-from ..letters import LetterError, body_markup
-from ..mail import outbox_name
 from ..domain.forms import parse_amount, storable
-from ..models import Attachment, AuditEvent, Complaint, Customer, Incident, Letter, User
+from ..models import Attachment, Complaint, Customer, Incident, User
 from ..models.base import utcnow
 from .export import csv_lines
 from .inbox import page_number
@@ -97,8 +96,19 @@ class ComplaintForm(FlaskForm):
     # One per form shown: the same form sent twice (a double click, a reload after a timeout) registers once.
     intake_key = HiddenField(validators=[Optional(), Length(max=100)])
     customer_name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
+    customer_title = SelectField(_l("How to address them"), choices=[
+        SelectChoice("", _l("— (a neutral greeting)")), SelectChoice("ms", _l("Ms (Pani, пані)")),
+        SelectChoice("mr", _l("Mr (Pan, пан)"))], default="")
+    customer_given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
+    customer_family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=100)])
     customer_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    customer_street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
+    customer_postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=16)])
+    customer_city = StringField(_l("Town"), validators=[Optional(), Length(max=100)])
+    customer_country = SelectField(_l("Country"), choices=[], default="PL")
+    answer_by_email = BooleanField(_l("The customer asked for our answers by e-mail"))
+    quote_description = BooleanField(_l("The description is the customer's own words: our letters may quote it"))
     channel = SelectField(_l("Channel"), choices=choices("channel", CHANNELS), default="phone")
     category = SelectField(_l("Category"), choices=choices("category", CATEGORIES))
     product = StringField(_l("Product or order"), validators=[Optional(), Length(max=200)])
@@ -111,8 +121,23 @@ class ComplaintForm(FlaskForm):
     received_at = DateTimeLocalField(_l("Received (local time; empty for now)"), validators=[Optional()],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_country.choices = [SelectChoice(code, name) for code, name in countries()]
+
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        try:
+            self.address = clean_address(self.customer_street.data, self.customer_postcode.data,
+                                         self.customer_city.data, self.customer_country.data)
+        except InvalidInput as err:
+            for part, message in err.details["address"].items():
+                getattr(self, f"customer_{part}").errors = [*getattr(self, f"customer_{part}").errors, message]
+            ok = False
+        if self.answer_by_email.data and not self.customer_email.data:
+            self.answer_by_email.errors = [*self.answer_by_email.errors,
+                                           _("Give the e-mail address the customer asked us to write to.")]
+            ok = False
         for field in self:
             if isinstance(field.data, str) and not storable(field.data):
                 field.errors = [*field.errors, _("contains a character that cannot be stored")]
@@ -147,6 +172,10 @@ def new():
     if chosen is not None and request.method == "GET":
         form.customer_name.data, form.customer_email.data = chosen.name, chosen.email
         form.customer_phone.data, form.language.data = chosen.phone, chosen.language
+        form.customer_title.data = chosen.title or ""
+        form.customer_given_name.data, form.customer_family_name.data = chosen.given_name, chosen.family_name
+        form.customer_street.data, form.customer_postcode.data = chosen.street, chosen.postcode
+        form.customer_city.data, form.customer_country.data = chosen.city, chosen.country or "PL"
     if not form.intake_key.data:
         form.intake_key.data = secrets.token_urlsafe(18)
     uploads, upload_error = _uploads() if request.method == "POST" else ([], None)
@@ -155,11 +184,15 @@ def new():
         if (earlier := registered_before(current_user, intake)) is not None:
             return _sent_twice(earlier)
         same_as, update, new = _customer_choice(form)
+        details = {"title": form.customer_title.data or None,
+                   "given_name": " ".join((form.customer_given_name.data or "").split()) or None,
+                   "family_name": " ".join((form.customer_family_name.data or "").split()) or None,
+                   **(vars(form.address) if form.address else {})}
         try:
             customer, changed = customer_for(
                 current_user, form.customer_name.data.strip(), form.customer_email.data or None,
-                form.customer_phone.data or None, form.language.data, chosen=chosen, same_as=same_as, update=update,
-                new=new)
+                form.customer_phone.data or None, form.language.data, details=details, chosen=chosen,
+                same_as=same_as, update=update, new=new)
         except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
             db.session.rollback()
             return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
@@ -173,7 +206,8 @@ def new():
                 description=form.description.data, product=form.product.data or None,
                 claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
                 jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
-                customer_changes=changed, intake=intake)
+                customer_changes=changed, intake=intake, answer_by="email" if form.answer_by_email.data else None,
+                quote_description=form.quote_description.data)
             for upload in uploads:
                 add_attachment(current_user, complaint, upload)
             db.session.commit()
@@ -329,15 +363,57 @@ def show(reference):
     attachments = list(db.session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)
                                           .order_by(Attachment.id)))
     recent = recent_complaints(current_user, complaint.customer, exclude=complaint.id)
-    deadline = extension = None
+    notes = notes_of(complaint)
+    ids += [n.author_id for n in notes.values()]
+    deadline = extension = extension_due = None
     if complaint.statutory_rule in RULES:
+        received = receipt_date(complaint.received_at, complaint.jurisdiction)
         extension = extension_of(complaint.statutory_rule)
-        deadline = compute_deadline(complaint.statutory_rule, receipt_date(complaint.received_at,
-                                                                          complaint.jurisdiction))
+        extension_due = compute_deadline(extension.id, received).due if extension else None
+        deadline = compute_deadline(complaint.statutory_rule, received)
     return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
-                           recent=recent, deadline=deadline, extension=extension,
-                           messages=available_messages(current_user, complaint),
-                           names=usernames(ids, User.display_name))
+                           recent=recent, deadline=deadline, extension=extension, extension_due=extension_due,
+                           messages=available_messages(current_user, complaint), notes=notes,
+                           names=usernames(ids, User.display_name), answer_channel=channel_for(complaint),
+                           may_change_customer=may_change_customer(current_user, complaint.customer),
+                           countries=countries())
+
+
+@bp.post("/complaints/<reference>/notes")
+@login_required
+def note(reference):
+    complaint = get_complaint(reference)
+    add_note(current_user, complaint, request.form.get("body", ""))
+    db.session.commit()
+    flash(_("Note added (for staff only)."), "info")
+    return redirect(url_for("complaints.show", reference=reference) + "#notes")
+
+
+@bp.post("/complaints/<reference>/contact")
+@login_required
+def contact(reference):
+    """Change the customer's contact details (those who may see all of that customer's complaints)."""
+    complaint = get_complaint(reference)
+    require_view(current_user, complaint)
+    changed = change_contact(current_user, complaint, request.form.to_dict())
+    if changed:
+        audit(complaint, "customer_updated", current_user,
+              data={"customer": complaint.customer.id, "changes": sorted(changed)})
+    db.session.commit()
+    flash(_("The customer's details are saved; letters made from now on use them.") if changed
+          else _("Nothing changed."), "info")
+    return redirect(url_for("complaints.show", reference=reference))
+
+
+@bp.post("/complaints/<reference>/answer-channel")
+@login_required
+def answer_channel(reference):
+    """Record how the customer asked to get our answers (art. 5 of the Polish Act of 5 August 2015)."""
+    complaint = get_complaint(reference)
+    set_answer_channel(current_user, complaint, request.form.get("channel") or None)
+    db.session.commit()
+    flash(_("Recorded: our letters go that way from now on."), "info")
+    return redirect(url_for("complaints.show", reference=reference))
 
 
 @bp.get("/complaints/<reference>/diagram")
@@ -346,59 +422,6 @@ def diagram(reference):
     complaint = get_complaint(reference)
     require_view(current_user, complaint)
     return jsonify(diagram_position(complaint, str(get_locale())))
-
-
-@bp.get("/letters/<int:letter_id>")
-@login_required
-def letter(letter_id):
-    """A letter's page: the PDF as the customer gets it (a draft: its text as it will read), with its state,
-    the way back to the complaint and the download."""
-    letter, _path = letter_pdf(current_user, letter_id, rendered=False)
-    complaint = db.session.get(Complaint, letter.complaint_id)
-    body = None
-    if letter.pdf_sha256 is None and letter.status != "failed":  # a failed one shows its error instead
-        try:
-            body = body_markup(letter_preview(current_user, letter_id))
-        except LetterError as err:  # a letter that cannot be made: its error is on the page
-            body = None
-            flash(str(err), "error")
-    sends = db.session.scalars(select(AuditEvent.data).where(AuditEvent.complaint_id == complaint.id,
-                                                             AuditEvent.kind == "letter_sent")
-                               .order_by(AuditEvent.id.desc()))
-    sent_to = next((d.get("to") for d in sends if d and d.get("letter") == letter.id), None)  # as it was then
-    return render_template("letter.html", letter=letter, complaint=complaint, body=body, sent_to=sent_to)
-
-
-
-
-@bp.get("/letters/<int:letter_id>/view.pdf")
-@login_required
-def letter_inline(letter_id):
-    """The PDF for the letter's page to show (framed by this site only)."""
-    letter, path = letter_pdf(current_user, letter_id)
-    response = send_file(path, mimetype="application/pdf", max_age=0)
-    response.headers["Content-Disposition"] = f'inline; filename="{letter.letter_type}-{letter.id}.pdf"'
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
-    return response
-
-
-@bp.get("/letters/<int:letter_id>.pdf")
-@login_required
-def letter_download(letter_id):
-    letter, path = letter_pdf(current_user, letter_id)
-    return send_file(path, mimetype="application/pdf", as_attachment=True, max_age=0,
-                     download_name=f"{letter.letter_type}-{letter.id}.pdf")
-
-
-@bp.post("/letters/<int:letter_id>/resend")
-@login_required
-def letter_resend(letter_id):
-    require_role(current_user, *REGISTER_ROLES)
-    letter = resend_letter(current_user, letter_id)
-    db.session.commit()
-    flash(_("The letter will be sent again."), "info")
-    return redirect(url_for("complaints.show", reference=db.session.get(Complaint, letter.complaint_id).reference))
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
@@ -415,40 +438,6 @@ def incident_retry(incident_id):
     else:
         flash(_("The step failed again: %(message)s", message=again.message), "error")
     return redirect(url_for("complaints.show", reference=complaint.reference))
-
-
-@bp.get("/outbox")
-@login_required
-def outbox():
-    """The e-mails the embedded default wrote instead of sending (newest first)."""
-    require_role(current_user, "admin", "supervisor")
-    folder = Path(current_app.extensions["complaints.settings"].outbox_path)
-    files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime, reverse=True)[:200] if folder.is_dir() else []
-    # A letter's file is named after its Message-ID, which starts with "letter-<id>-".
-    ids = {int(m[1]) for f in files if (m := re.match(r"letter-(\d{1,18})-", f.name))}
-    letters = {outbox_name(letter.message_id): letter for letter in db.session.scalars(
-        select(Letter).where(Letter.id.in_(ids), Letter.message_id.is_not(None)))} if ids else {}
-    rows = [(f, letters.get(f.name)) for f in files]
-    return render_template("outbox.html", rows=rows, mail_url=current_app.extensions["complaints.settings"].mail_url)
-
-
-@bp.post("/letters/<int:letter_id>/approve")
-@login_required
-def letter_approve(letter_id):
-    letter = approve_letter(current_user, letter_id)
-    db.session.commit()
-    flash(_("The letter is on its way."), "info")
-    return redirect(url_for("complaints.show", reference=db.session.get(Complaint, letter.complaint_id).reference))
-
-
-@bp.post("/letters/<int:letter_id>/correct")
-@login_required
-def letter_correct(letter_id):
-    correction = correct_letter(current_user, letter_id, request.form.get("note", ""))
-    db.session.commit()
-    flash(_("A corrected version is being prepared."), "info")
-    return redirect(url_for("complaints.show",
-                            reference=db.session.get(Complaint, correction.complaint_id).reference))
 
 
 @bp.get("/at-risk")
@@ -485,7 +474,8 @@ def message(reference):
 def extend(reference):
     """Extend the statutory deadline where the law allows it; the customer gets a holding letter."""
     complaint = get_complaint(reference)
-    extend_deadline(current_user, complaint, request.form.get("reasons", ""))
+    extend_deadline(current_user, complaint, request.form.get("reasons", ""), request.form.get("circumstances", ""),
+                    request.form.get("expected_on") or None)
     db.session.commit()
-    flash(_("Deadline extended; the holding letter is on its way."), "info")
+    flash(_("Deadline extended; the customer is told why and when to expect the answer."), "info")
     return redirect(url_for("complaints.show", reference=reference))

@@ -10,8 +10,10 @@ from flask_login import current_user, login_required
 from ..domain import tasks as task_ops
 from ..domain.access import require_role
 from ..domain.errors import Conflict, Forbidden, InvalidInput
+from ..domain.letters import letter_of_step, letter_preview
 from ..domain.views import complaint_story, eligible_users, task_answers, task_facts, task_form_data, usernames
 from ..extensions import db
+from ..letters import LetterError, body_markup
 from ..models import Complaint, User
 
 bp = Blueprint("tasks", __name__)
@@ -62,7 +64,16 @@ def show(task_id):
                       User.display_name)
     candidates = eligible_users(task) if task.state == "open" and current_user.has_role("supervisor", "admin") else []
     blocked = task_ops.blocked_reason(current_user, task) if task.state == "open" else None
+    reviewed = letter_of_step(complaint.id, task.properties["review_letter"]) if task.properties.get(
+        "review_letter") else None
+    preview = None
+    if reviewed is not None and reviewed.pdf_sha256 is None and reviewed.status == "draft":
+        try:  # the PDF is still being made: the letter's text, exactly as the PDF will read
+            preview = body_markup(letter_preview(current_user, reviewed.id))
+        except LetterError as err:
+            flash(str(err), "error")
     return render_template("task.html", task=task, complaint=complaint, values=values, errors=errors,
+                           reviewed=reviewed, preview=preview,
                            story=story, names=names, title=localized(task.name, task.properties),
                            candidates=candidates, shown=task_facts(task), blocked=blocked,
                            answers=task_answers(task) if task.state == "completed" else []), status

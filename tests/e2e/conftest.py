@@ -21,7 +21,7 @@ PEOPLE = {"sara": (["staff"], None), "sophie": (["supervisor"], LIMITS), "marek"
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     url = fresh_database_url(tmp)
     app = build_app(tmp, url)
@@ -34,11 +34,41 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
     drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    return live_app.config["LIVE_URL"]
+
+
+@pytest.fixture
+def worker(live_app):
+    """One pass of the Celery worker as beat's sweep would drive it, in the server's process: the letters
+    written are made into PDFs, e-mailed, and print runs assembled (the server runs tasks eagerly, so
+    nothing else would)."""
+    def run() -> None:
+        from complaints_app.domain import letter_delivery, letters, post
+        from complaints_app.tasks import jobs
+
+        def due(query):
+            with live_app.app_context():
+                ids = query()
+                db.session.remove()  # as the sweep does: no transaction held while the jobs run
+            return ids
+
+        for letter_id in due(lambda: letters.letters_to_render(older_than_seconds=0)):
+            jobs.render_letter(letter_id)
+        for letter_id in due(letter_delivery.letters_to_send):
+            jobs.send_letter(letter_id)
+        for batch_id in due(post.batches_to_assemble):
+            jobs.assemble_batch(batch_id)
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def open_task(page, reference: str, task: str) -> None:
     expect(page.get_by_role("heading", name=task, exact=True)).to_be_visible()
 
 
-def test_staff_to_manager_to_resolution(page, shoot):
+def test_staff_to_manager_to_resolution(page, worker, shoot):
     log_in(page, "sara")
     shoot(page, "inbox-staff")
     reference = register(page, "Anna Nowak", "anna.nowak@example.com", "phone", "product",
@@ -116,9 +116,24 @@ def test_staff_to_manager_to_resolution(page, shoot):
     page.get_by_role("radio", name="Yes").check()
     page.get_by_label("Reason for the decision").fill("Defective batch, full refund.")
     page.get_by_role("button", name="Complete").click()
-    expect(page.locator("tr.letter").filter(has_text="final response")).to_be_visible()
-    expect(page.locator(".status")).to_have_text("awaiting customer")
+    expect(page.locator("tr.letter").filter(has_text="final response")).to_contain_text("draft")
+    expect(page.locator(".status")).to_have_text("escalated")  # the answer is written, not yet sent
     shoot(page, "manager-approved")
+    log_out(page)
+    worker()  # the answer's PDF made
+
+    # Whoever investigated signs the answer: they read the PDF as the customer will, then send it.
+    log_in(page, "ivan")
+    open_task(page, reference, "Review the final response")
+    frame = page.locator("iframe.letter-frame")
+    expect(frame).to_be_visible()
+    pdf = page.request.get(frame.get_attribute("src"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    shoot(page, "review-final-response")
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Complete").click()
+    expect(page.locator(".status")).to_have_text("awaiting customer")
+    expect(page.locator("tr.letter").filter(has_text="final response")).not_to_contain_text("waits for review")
     log_out(page)
 
     log_in(page, "sara")

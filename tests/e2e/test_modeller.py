@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_journey import log_in, log_out, register
 
-FIELD = "Task_FirstContact-formField-2"
+FIELD = "Task_FirstContact-formField-3"  # after its three fields
 
 
 def test_rename_a_task_add_a_form_field_deploy_and_a_new_complaint_gets_it(page, shoot):

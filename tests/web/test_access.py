@@ -15,6 +15,7 @@ from complaints_app.models import Letter, WorkflowInstance
 from tests.conftest import PEOPLE
 
 ROLES = list(PEOPLE)
+WRITERS = ["staff", "staff2", "supervisor", "supervisor2", "manager", "investigator", "investigator2", "admin"]
 
 
 @pytest.fixture
@@ -80,7 +81,19 @@ def routes(world):
         ("POST", f"/processes/drafts/{world['draft']}/validate", [], (400, 403)),
         ("POST", f"/processes/drafts/{world['draft']}/deploy", [], (400, 403)),
         ("POST", f"/processes/{world['definition']}/migration", ["owner", "admin"], 403),
-        ("POST", f"/letters/{world['letter']}/approve", [], (302, 403)),
+        ("POST", f"/letters/{world['letter']}/render", [], (302, 403)),  # rendered already: refused, changes nothing
+        ("POST", f"/letters/{world['letter']}/returned", [], (302, 403)),
+        ("GET", f"/complaints/{e}/write", WRITERS, 403),
+        ("GET", f"/complaints/{f}/write", [w for w in WRITERS if w not in ("investigator", "investigator2")], (403, 404)),
+        ("POST", f"/complaints/{e}/write", [], (400, 403)),  # nothing written: the form comes back
+        ("POST", f"/complaints/{e}/notes", [], (302, 403)),
+        ("POST", f"/complaints/{e}/contact", [], (302, 403)),
+        ("POST", f"/complaints/{e}/answer-channel", WRITERS, 403),
+        ("GET", "/post", WRITERS, 403),
+        ("POST", "/post/runs", [], (302, 403)),  # nothing waits to be printed
+        ("GET", "/post/runs/999999.pdf", [], (403, 404)),
+        ("POST", "/post/runs/999999/posted", [], (302, 403, 404)),
+        ("POST", "/post/runs/999999/retry", [], (403, 404)),
         ("POST", "/incidents/999999/retry", [], (302, 403, 404)),  # supervisors and owners: no such incident
         ("POST", f"/letters/{world['letter']}/correct", [], (302, 403)),
         ("POST", f"/complaints/{e}/attachments", ROLES, None),
@@ -103,6 +116,12 @@ def routes(world):
         ("POST", f"/admin/users/{world['admin_id']}/tokens", [], 403),
         ("POST", "/admin/users", [], 403),
         ("POST", "/admin/tokens/999999/revoke", [], (403, 404)),
+        ("GET", "/admin/letterheads", ["admin"], 403),
+        ("POST", "/admin/letterheads/999999", [], 403),
+        ("POST", "/admin/enclosures/999999", [], 403),
+        ("GET", "/admin/procedure", ["admin"], 403),
+        ("POST", "/admin/statutory-calendars/999999", [], 403),
+        ("POST", "/admin/procedure", [], 403),
     ]
 
 
@@ -137,7 +156,7 @@ def _flashes(client) -> str:
 def test_routes_cover_the_app(app, world):
     listed = {path.split("?")[0] for _, path, _, _ in routes(world)}
     rules = {r.rule for r in app.url_map.iter_rules() if not r.rule.startswith(("/api/", "/static", "/vendor"))}
-    generic = {"/", "/login", "/logout", "/password", "/language", "/tasks/<task_id>/release"}
+    generic = {"/", "/login", "/logout", "/password", "/language", "/tasks/<task_id>/release", "/standards"}
     shapes = {p.replace(world["escalated"].reference, "<reference>").replace(world["fresh"].reference, "<reference>")
               .replace(world["investigate"].id, "<task_id>").replace(world["first_contact"].id, "<task_id>")
               .replace(f"/users/{world['admin_id']}", "/users/<int:user_id>").replace("/999999/", "/<int:token_id>/")
@@ -149,8 +168,19 @@ def test_routes_cover_the_app(app, world):
               .replace(f"/drafts/{world['draft']}", "/drafts/<int:draft_id>")
               .replace("/closures/<int:token_id>/", "/closures/<int:closure_id>/")
               .replace("/incidents/<int:token_id>/", "/incidents/<int:incident_id>/")
+              .replace("/post/runs/999999", "/post/runs/<int:batch_id>").replace("/runs/<int:token_id>/", "/runs/<int:batch_id>/")
+              .replace("/letterheads/999999", "/letterheads/<country>")
+              .replace("/statutory-calendars/999999", "/statutory-calendars/<country>").replace("/enclosures/999999", "/enclosures/<key>")
               for p in listed}
     assert rules - generic <= shapes, rules - generic - shapes
+
+
+def test_the_published_procedure_is_open_to_everyone(world, client):
+    for language, heading in (("pl", "Jak rozpatrujemy reklamacje"), ("en", "How we handle complaints"),
+                              ("uk", "Як ми розглядаємо скарги")):
+        page = client.get(f"/standards?lang={language}")
+        assert page.status_code == 200 and heading in page.data.decode()
+        assert page.headers["Content-Language"] == language
 
 
 def api_routes(world):

@@ -87,7 +87,8 @@ def test_preview_every_template_with_sample_data(login, people):
                         "summary_resolution"):
         assert f"/admin/letters/{letter_type}/uk" in page
     html = client.get("/admin/letters/final_response/en?place=GB-financial").data.decode()
-    assert "Financial Ombudsman Service" in html and "Anna Nowak" in html
+    assert "Financial Ombudsman Service" in html and "Sarah Jones" in html and "Dear Ms Jones," in html
+    assert "Example Retail UK Ltd" in html and "Example Retail Sp. z o.o." not in html  # the UK letterhead
     assert '<p class="crumbs"><a href="/admin/letters">' in html  # in the site's frame, with the way back
     assert '<option value="GB-financial" selected>GB · financial</option>' in html
     assert '<article class="letter-sheet" lang="en">' in html

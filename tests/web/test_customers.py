@@ -66,12 +66,13 @@ def test_decision_forms_start_blank_not_with_an_earlier_or_start_value(login, pe
                                                                         complete):
     import re
 
-    from tests.test_paths import escalate
+    from tests.test_paths import escalate, reviewed
 
     complaint = register(people.staff, claimed_amount=Decimal("400.00"))
     escalate(people, complaint, open_task, complete)
     complete(people.investigator, open_task(complaint, "Investigate"), root_cause="product_defect",
              decision="rejected", decision_reasons="Not covered by the warranty")
+    reviewed(complaint, open_task, complete)
     complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="appeal",
              reply_channel="email", appeal_reason="The photos show the defect")
     page = login(people.investigator).get(f"/tasks/{open_task(complaint, 'Investigate').id}").data.decode()

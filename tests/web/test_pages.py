@@ -254,12 +254,19 @@ def test_extending_a_financial_deadline_records_why_and_writes_the_holding_lette
     assert "Extend to" not in staff.get(f"/complaints/{complaint.reference}").data.decode()
     supervisor = login(people.supervisor)
     assert "Extend to pl-financial-60d" in supervisor.get(f"/complaints/{complaint.reference}").data.decode()
-    short = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": "busy"})
+    circumstances = "Whether the card payment was authorised by the customer."
+    short = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": "busy",
+                                                                                "circumstances": circumstances})
     assert short.status_code == 302
     db.session.refresh(complaint)
     assert complaint.statutory_rule == "pl-financial-30d"  # refused: the customer must be told why
     reasons = "We are waiting for the card scheme's chargeback report."
-    assert supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons}).status_code == 302
+    no_circumstances = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons})
+    assert no_circumstances.status_code == 302
+    db.session.refresh(complaint)
+    assert complaint.statutory_rule == "pl-financial-30d"  # art. 7: what is still to be established, too
+    assert supervisor.post(f"/complaints/{complaint.reference}/extend",
+                           data={"reasons": reasons, "circumstances": circumstances}).status_code == 302
     db.session.refresh(complaint)
     expected = compute("pl-financial-60d", receipt_date(complaint.received_at, "PL")).due
     assert (complaint.statutory_rule, complaint.statutory_due_on) == ("pl-financial-60d", expected)
@@ -271,8 +278,10 @@ def test_extending_a_financial_deadline_records_why_and_writes_the_holding_lette
     db.session.commit()
     _, path = letter_pdf(people.supervisor, letter.id)
     text = " ".join(text_of(path.read_bytes()).split())
-    assert reasons in text and format_date(expected, "long", locale="pl_PL") in text and "60 dni" in text
-    again = supervisor.post(f"/complaints/{complaint.reference}/extend", data={"reasons": reasons})
+    assert reasons.replace("'", "’") in text and circumstances in text and "60 dni" in text
+    assert f"{format_date(expected, 'long', locale='pl_PL')} r." in text  # the expected day, the latest allowed
+    again = supervisor.post(f"/complaints/{complaint.reference}/extend",
+                            data={"reasons": reasons, "circumstances": circumstances})
     assert again.status_code == 302
     db.session.refresh(complaint)
     assert complaint.statutory_rule == "pl-financial-60d"  # 60 days is the most the law allows

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from complaints_app.domain import clock, reports
 from complaints_app.extensions import db
 from complaints_app.models.base import utcnow
+from tests.test_paths import reviewed, send_letters
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -31,6 +32,7 @@ def pay(people, complaint, open_task, complete, amount: str) -> None:
              compensation_note="As claimed")
     complete(people.supervisor, open_task(complaint, "Approve compensation"), compensation_approved=True,
              approval_comment="Within policy")
+    reviewed(complaint, open_task, complete)
     complete(people.staff, open_task(complaint, "Record customer reply"), customer_reply="accept", reply_channel="phone")
     complete(people.staff, open_task(complaint, "Record payout"), payout_reference="TRX-9",
              paid_on=utcnow().astimezone(WARSAW).date().isoformat())
@@ -44,6 +46,7 @@ def test_the_weeks_count_each_channel_and_how_each_statutory_deadline_was_kept(p
     late = register(people.staff, channel="email", received_at=now - timedelta(days=21))
     kept = register(people.staff, channel="phone", received_at=now - timedelta(days=22))
     complete(people.staff, open_task(kept, "First contact"), fc_resolved=True, fc_summary="Replaced at the desk")
+    send_letters(kept)  # answered when the answer goes out
     register(people.staff, channel="web", received_at=now - timedelta(days=7 * 13))  # before the 12 weeks
     assert clock.tick(late.id, now=now) == "statutory_breached"  # its 14 days ran out unanswered
     db.session.commit()

@@ -12,7 +12,7 @@ from complaints_app.domain import tasks as task_ops
 from complaints_app.domain.users import create_token
 from complaints_app.extensions import db
 from complaints_app.models import Complaint
-from tests.test_paths import escalate
+from tests.test_paths import escalate, reviewed
 
 
 def facts_of(page: str) -> str:
@@ -55,13 +55,14 @@ def test_the_supervisor_approving_an_escalation_sees_what_first_contact_did(logi
     complete(people.staff, open_task(complaint, "First contact"), fc_resolved=False,
              fc_summary="Customer <b>wants</b> a refund")
     page = login(people.supervisor).get(f"/tasks/{open_task(complaint, 'Approve escalation').id}").data.decode()
-    assert "What was done Customer <b>wants</b> a refund" in facts_of(page)
+    assert "What was done (internal) Customer <b>wants</b> a refund" in facts_of(page)
     assert "<b>wants</b>" not in page  # escaped, never markup
 
 
 def test_an_appeal_reaches_the_investigator_with_its_reason(login, people, register, open_task, complete):
     complaint, approve = to_approval(people, register, open_task, complete)
     complete(people.supervisor, approve, compensation_approved=True, approval_comment="Fine")
+    reviewed(complaint, open_task, complete)
     reply = open_task(complaint, "Record customer reply")
     box = facts_of(login(people.staff).get(f"/tasks/{reply.id}").data.decode())
     assert "Compensation amount PLN150.00" in box and "Approve the compensation? Yes" in box
@@ -78,7 +79,7 @@ def test_a_completed_task_shows_who_answered_what(login, people, register, open_
     complete(people.staff, task, fc_resolved=True, fc_summary="Replaced at the desk")
     page = " ".join(html.unescape(login(people.supervisor).get(f"/tasks/{task.id}").data.decode()).split())
     assert "This task is completed. Completed by" in page
-    assert "Resolved with the customer?</dt><dd>Yes" in page and "What was done</dt><dd>Replaced at the desk" in page
+    assert "Resolved with the customer?</dt><dd>Yes" in page and "What was done (internal)</dt><dd>Replaced at the desk" in page
 
 
 def test_someone_who_cannot_complete_a_task_is_told_why_instead_of_given_the_form(login, people, register,
