@@ -29,11 +29,11 @@ RETRY_FIRST, RETRY_LONGEST, GIVE_UP_AFTER = timedelta(minutes=1), timedelta(minu
 
 def supervisors_of(team: str | None) -> list[User]:
     """Active supervisors and managers of ``team`` (and those of no particular team)."""
-    query = select(User).join(UserRole, UserRole.user_id == User.id).where(
-        User.is_active_user.is_(True), UserRole.role.in_(SUPERVISING))
+    query = select(User).where(User.is_active_user.is_(True), User.id.in_(
+        select(UserRole.user_id).where(UserRole.role.in_(SUPERVISING))))
     if team:
         query = query.where(or_(User.team == team, User.team.is_(None)))
-    return list(db.session.scalars(query.distinct()))
+    return list(db.session.scalars(query.order_by(User.id)))
 
 
 def notify_people(complaint: Complaint, kind: str, data: dict, task: HumanTask | None = None) -> list[Notification]:

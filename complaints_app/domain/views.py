@@ -205,5 +205,6 @@ def task_answers(task: HumanTask) -> list[dict]:
 def eligible_users(task: HumanTask) -> list[User]:
     """Active people who hold the task's role (managers count as supervisors)."""
     roles = [task.role, "manager"] if task.role == "supervisor" else [task.role]
-    return list(db.session.scalars(select(User).join(UserRole).where(
-        UserRole.role.in_(roles), User.is_active_user.is_(True)).order_by(User.display_name).distinct()))
+    return list(db.session.scalars(select(User).where(
+        User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))), User.is_active_user.is_(True))
+        .order_by(User.display_name)))
