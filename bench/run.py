@@ -122,6 +122,8 @@ def _host(call):
         return {"last_letter_type": call.properties.get("letter_type")}
     if call.topic == "record_compensation_proposal":
         return {"compensation_approved": False}
+    if call.topic == "summary_resolution_window":  # the simulated complaints are not UK financial ones
+        return {"summary_resolution_possible": False}
     if call.topic == "business_due":  # wall-clock hours stand in for working hours (no calendar here)
         from datetime import datetime, timezone
 

@@ -105,6 +105,9 @@ class Rule:
     notice: str | None = None
 
 
+# Act of 5 August 2015, art. 8: a financial-market entity that does not answer in time loses the complaint.
+ART_8 = _l("unanswered in time: decided in the customer's favour (art. 8)")
+
 RULES = {rule.id: rule for rule in (
     Rule("pl-consumer-14d", "PL", 14, "days", True,
          _l("Civil Code art. 111 (day of receipt not counted), art. 115 (end moves off weekends and holidays); "
@@ -112,19 +115,19 @@ RULES = {rule.id: rule for rule in (
          deemed_accepted=True),
     Rule("pl-financial-30d", "PL", 30, "days", True,
          _l("Act of 5 August 2015 on complaints handled by financial-market entities, art. 6; sending counts"),
-         _l("unanswered in time: decided in the customer's favour (art. 8)"), deemed_accepted=True),
+         ART_8, deemed_accepted=True),
     Rule("pl-financial-60d", "PL", 60, "days", True,
          _l("Act of 5 August 2015, art. 7: particularly complex cases, with a notice giving reasons, what is "
             "still to be established and the date"),
-         _l("unanswered in time: decided in the customer's favour (art. 8)"), extends="pl-financial-30d",
+         ART_8, extends="pl-financial-30d",
          deemed_accepted=True, notice="holding_letter"),
     Rule("pl-payment-15bd", "PL", 15, "business_days", True,
          _l("Act of 5 August 2015, art. 7a: payment services, 15 business days; sending counts"),
-         _l("unanswered in time: decided in the customer's favour (art. 8)"), deemed_accepted=True),
+         ART_8, deemed_accepted=True),
     Rule("pl-payment-35bd", "PL", 35, "business_days", True,
          _l("Act of 5 August 2015, art. 7a: particularly complex payment-services cases, 35 business days, with "
             "a notice giving reasons, what is still to be established and the date"),
-         _l("unanswered in time: decided in the customer's favour (art. 8)"), extends="pl-payment-15bd",
+         ART_8, extends="pl-payment-15bd",
          deemed_accepted=True, notice="holding_letter"),
     Rule("uk-disp-summary-3bd", "GB", 3, "business_days", False,
          _l("FCA DISP 1.5: resolved by close of business on the third business day after receipt"),
