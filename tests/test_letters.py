@@ -203,7 +203,7 @@ ELEMENTS = [
     ("final_response", ("PL", "financial"), {"decision": "upheld", "deemed_accepted": True}, "pl",
      "Act of 5 August 2015 art. 8: unanswered in time, deemed decided in the customer's favour",
      ["zgodnie z art. 8 ustawy z dnia 5 sierpnia 2015 r.", "reklamację uważa się za rozpatrzoną zgodnie z "
-      "Państwa wolą"]),
+      "Pani wolą"]),
     ("holding_letter", ("PL", "financial"), {}, "pl",
      "Act of 5 August 2015 art. 7: the reason, what is still to be established, the expected date (≤ 60 days)",
      ["Informacja na podstawie art. 7 ustawy", "Przyczyna opóźnienia: Czekamy na opinię producenta.",
@@ -215,7 +215,7 @@ ELEMENTS = [
      ["art. 7a ust. 2", "nie później niż 35 dni roboczych"]),
     ("acknowledgement", ("PL", "financial"), {}, "pl",
      "Act of 5 August 2015 art. 5: on paper, by e-mail only at the customer's request",
-     ["Odpowiedź prześlemy w postaci papierowej, a pocztą elektroniczną wyłącznie na Państwa wniosek"]),
+     ["Odpowiedź prześlemy w postaci papierowej, a pocztą elektroniczną wyłącznie na Pani wniosek"]),
     ("final_response", ("PL", "consumer"), {"decision": "partly_upheld"}, "pl",
      "The decision in Polish legal wording", ["reklamację uwzględniliśmy w części"]),
     ("final_response", ("PL", "consumer"), {"decision": "rejected"}, "pl",
@@ -229,8 +229,8 @@ ELEMENTS = [
      ["wyrażamy zgodę na udział w postępowaniu w sprawie pozasądowego rozwiązywania sporów konsumenckich",
       "Podmiotem uprawnionym właściwym dla nas jest Wojewódzki Inspektorat Inspekcji Handlowej w Warszawie"]),
     ("final_response", ("PL", "consumer"), {"decision": "partly_upheld"}, "pl",
-     "How and when the money is paid", ["Rekompensata 450,50 zł", "przelejemy na rachunek, który Państwo "
-                                                                 "wskażą"]),
+     "How and when the money is paid", ["Rekompensata 450,50 zł", "przelejemy na rachunek, który Pani "
+                                                                 "wskaże"]),
     ("final_response", ("PL", "consumer"), {"decision": "upheld", "deemed_accepted": True}, "pl",
      "Consumer Rights Act art. 7a(2): unanswered in 14 days, deemed accepted",
      ["zgodnie z art. 7a ust. 2 ustawy z dnia 30 maja 2014 r.", "uważa się, że reklamacja została uznana"]),
@@ -264,6 +264,36 @@ def test_each_element_the_law_requires_is_in_the_letter(people, complaint_at, le
         assert flat(phrase) in text, (rule, phrase)
     if language == "pl":
         assert "Rzecznik Financial" not in text and "Rzecznik nie" not in text  # the FOS is never "Rzecznik"
+
+
+# In Polish a letter to Ms Nowak says "Pani" and "może Pani" throughout; "Państwo" is for the neutral greeting
+# ("Szanowni Państwo"): a single person written to as "Państwo" reads to a Polish editor as an error.
+FORMS = {"ms": (re.compile(r"\bPani(ą)?\b"), re.compile(r"\bPaństw(o|a|u|em)\b|\bPan(a|u|em)?\b")),
+         "mr": (re.compile(r"\bPan(a|u|em)?\b"), re.compile(r"\bPaństw(o|a|u|em)\b|\bPani(ą)?\b")),
+         None: (re.compile(r"\bPaństw(o|a|u|em)\b"), re.compile(r"\bPani(ą)?\b|\bPan(a|u|em)?\b"))}
+
+
+@pytest.mark.parametrize("title", ["ms", "mr", None])
+def test_a_polish_letter_speaks_to_its_addressee_in_one_form_throughout(app, title):
+    from complaints_app.domain.letters import letter_context_for, sample
+    from complaints_app.letters import plain_text
+
+    said, never = FORMS[title]
+    for letter_type in renderer().letter_types():
+        for jurisdiction, regime in PLACES:
+            for facts in ({"decision": "upheld"}, {"decision": "rejected", "deemed_accepted": True},
+                          {"decision": "partly_upheld", "outside_time_limits": True}):
+                letter, complaint = sample(letter_type, "pl", jurisdiction, regime)
+                letter.context.update(facts)
+                if "body" in letter.context["texts"]:  # staff's own words in a free letter are theirs to choose
+                    letter.context["texts"]["body"] = "Prosimy o zdjęcie paragonu."
+                complaint.customer.title = title
+                text = plain_text(renderer().html(letter_type, "pl", letter_context_for(letter, complaint)))
+                text = text.replace(complaint.customer.name, "")
+                wrong = never.search(text)
+                assert wrong is None, (letter_type, jurisdiction, regime, facts, wrong.group(0))
+                if letter_type in ("acknowledgement", "final_response"):  # these speak to the customer in person
+                    assert said.search(text), (letter_type, jurisdiction, regime)
 
 
 def test_a_ukrainian_letter_with_real_dates_passes_its_own_check(people, complaint_at):
@@ -326,7 +356,7 @@ def test_a_description_marked_as_the_customers_own_words_is_quoted_back(people, 
     complaint = complaint_at("PL", "consumer", "pl", quote_description=True,
                              description="Czajnik przecieka od spodu.")
     _letter, text = written(people, complaint, "acknowledgement")
-    assert "Reklamacja w Państwa słowach: Czajnik przecieka od spodu." in text
+    assert "Reklamacja w Pani słowach: Czajnik przecieka od spodu." in text
 
 
 def test_a_letter_without_its_countrys_letterhead_fails_with_the_reason_and_is_made_again_once_set(

@@ -144,6 +144,7 @@ def letter_context(letter: Letter, complaint: Complaint, *, head: Letterhead | N
         "addressee": lines or [customer.name, *( [customer.email] if customer.email else [])],
         "salutation": wording.salutation(language, customer.title, customer.given_name, customer.family_name,
                                          customer.name),
+        "form_of_address": customer.title or "",  # the Polish text then says Pani / Pan, not Państwo
         "product": complaint.product or "",
         "description": complaint.description if complaint.quote_description else "",
         "decision": decision,

@@ -116,8 +116,9 @@ class LetterRenderer:
             **context, "language": language, "letter_type": letter_type,
             "title": context.get("subject") or meta["title"][language], "labels": self.labels[language],
             "clauses": [f"clauses/{clause}.html" for clause in self.clause_ids(letter_type, context)],
+            "you": wording.PolishYou(context.get("form_of_address")),
         }
-        return self.env.get_template(f"{letter_type}/{language}.html").render(values)
+        return wording.bind_words(self.env.get_template(f"{letter_type}/{language}.html").render(values), language)
 
     def missing_clauses(self, letter_type: str, language: str, context: dict, text: str) -> list[str]:
         """What ``text`` (the letter's visible text) lacks of what the law and the letter's own facts require:

@@ -92,6 +92,28 @@ def salutation(language: str, title: str | None, given_name: str | None, family_
     return f"Dear {name.strip()},"
 
 
+class PolishYou:
+    """How a Polish letter says "you" to its addressee: to one person by the form of address the salutation
+    used (Pani, Pan), and "Państwo" only where the salutation is the neutral "Szanowni Państwo" (a single
+    person written to as "Państwo" reads as an error to a Polish editor). In templates: ``you.gen`` ("z
+    Pani strony"), and for a verb that agrees ``you("mogą Państwo", "może Pani", "może Pan")``."""
+
+    _CASES = {"nom": ("Państwo", "Pani", "Pan"), "gen": ("Państwa", "Pani", "Pana"),
+              "dat": ("Państwu", "Pani", "Panu"), "acc": ("Państwa", "Panią", "Pana"),
+              "inst": ("Państwem", "Panią", "Panem"), "loc": ("Państwu", "Pani", "Panu")}
+
+    def __init__(self, title: str | None):
+        self.form = {"ms": 1, "mr": 2}.get(title or "", 0)
+
+    def __call__(self, neutral: str, ms: str, mr: str) -> str:
+        return (neutral, ms, mr)[self.form]
+
+    def __getattr__(self, case: str) -> str:
+        if case not in self._CASES:
+            raise AttributeError(case)
+        return self._CASES[case][self.form]
+
+
 def typographic(text: str, language: str) -> str:
     """Apostrophes as type sets them (з’ясує, don’t), never a straight one."""
     return re.sub(r"(?<=\w)'(?=\w)", "’", text or "")
@@ -109,3 +131,25 @@ def sentence(text: str) -> str:
 def reference(reference_number: str, language: str) -> str:
     """A reference as the language writes it: Ukrainian puts "№" before a number."""
     return f"№{NBSP}{reference_number}" if language == "uk" else reference_number
+
+
+# What must not be split at the end of a line, as a typesetter keeps it: digit groups (50 000,00; +48 22 000)
+# and an amount with its currency everywhere; in Polish and Ukrainian a one-letter word with the next word
+# ("w terminie", "з дня"), which a native reader sees as an error when it ends a line.
+_DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}(?!\d)|zł\b|грн\b|PLN\b|GBP\b|UAH\b|EUR\b)")
+_ONE_LETTER = {"pl": re.compile(r"(?<![\w\-])([aiouwzAIOUWZ]) (?=\S)"),
+               "uk": re.compile(r"(?<![\w\-’])([авзіийоуАВЗІЙОУ]) (?=\S)")}
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def bind_words(html: str, language: str) -> str:
+    """``html`` with no-break spaces where a line must not break: inside digit groups and amounts, and after
+    one-letter words in Polish and Ukrainian. Only text between tags changes, never a tag or its attributes."""
+    one_letter = _ONE_LETTER.get(language)
+    parts = _TAG.split(html)
+    for i in range(0, len(parts), 2):  # even parts are text, odd ones tags
+        text = _DIGIT_GROUP.sub(NBSP, parts[i])
+        if one_letter is not None:
+            text = one_letter.sub(lambda m: m.group(1) + NBSP, text)
+        parts[i] = text
+    return "".join(parts)
