@@ -52,6 +52,7 @@ SAYS = {
     "correspondence": {"pl": "Prosimy o zdjęcie paragonu", "en": "Please send a photo of the receipt",
                        "uk": "Просимо надіслати фото чека"},
 }
+GREETING = {"pl": "Szanowna Pani,", "en": "Dear Ms Jones,", "uk": "Шановна пані Олено!"}
 BODY = {"pl": "Prosimy o zdjęcie paragonu.", "en": "Please send a photo of the receipt.",
         "uk": "Просимо надіслати фото чека."}
 
@@ -163,6 +164,8 @@ def test_every_letter_type_in_every_language_goes_through_the_worker_to_the_cust
                 pdf = next(part for part in mail.iter_attachments() if part.get_filename().endswith(
                     f"{letter.letter_type}.pdf"))
                 text = wording.normalise(text_of(pdf.get_content()))
+                greeting = mail.get_body(("plain",)).get_content().splitlines()[0]
+                assert greeting == GREETING[language], greeting  # the e-mail greets as the letter does
                 assert wording.normalise(SAYS[letter.letter_type][language]) in text, (letter.letter_type, language)
                 seen.add((letter.letter_type, language))
             assert seen == {(t, lang) for t in SAYS for lang in ("pl", "en", "uk")}, sorted(seen)

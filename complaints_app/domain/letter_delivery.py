@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..letters.wording import salutation
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
 from ..models.letters import NO_ADDRESS
@@ -92,12 +93,17 @@ def _message(letter: Letter, complaint: Complaint, pdf: bytes) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Subject"] = f"{subject} · {complaint.reference}/{letter.number or 1}"
     message["X-Complaint-Reference"] = complaint.reference
-    body = {"pl": "W załączeniu przesyłamy pismo w sprawie reklamacji {ref}.\n\nZasady rozpatrywania reklamacji: {url}",
-            "en": "Please find attached our letter about your complaint {ref}.\n\nOur complaints procedure: {url}",
-            "uk": "У вкладенні надсилаємо лист щодо Вашої скарги № {ref}.\n\nПорядок розгляду скарг: {url}"}
-    contact = f"\n\n{company}\n{head.email} · {head.phone}" if head else ""
-    message.set_content(body[letter.language].format(ref=complaint.reference, url=standards_url(letter.language))
-                        + contact)
+    body = {"pl": "{greeting}\n\nw załączeniu przesyłamy pismo w sprawie reklamacji {ref}.\n\n"
+                  "Zasady rozpatrywania reklamacji: {url}\n\nZ poważaniem\n{company}",
+            "en": "{greeting}\n\nPlease find attached our letter about your complaint {ref}.\n\n"
+                  "Our complaints procedure: {url}\n\nYours sincerely\n{company}",
+            "uk": "{greeting}\n\nУ вкладенні надсилаємо лист щодо Вашої скарги №\u00a0{ref}.\n\n"
+                  "Порядок розгляду скарг: {url}\n\nЗ повагою\n{company}"}
+    customer = complaint.customer
+    greeting = salutation(letter.language, customer.title, customer.given_name, customer.family_name, customer.name)
+    contact = f"\n{head.email} · {head.phone}" if head else ""
+    message.set_content(body[letter.language].format(greeting=greeting, ref=complaint.reference, company=company,
+                                                     url=standards_url(letter.language)) + contact)
     message.add_attachment(pdf, maintype="application", subtype="pdf",
                            filename=f"{complaint.reference}-{letter.number or 1}-{letter.letter_type}.pdf")
     for item in letter.context.get("enclosed") or []:
