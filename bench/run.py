@@ -270,8 +270,11 @@ def loop_cost(loops: int) -> dict:
         element, ms = operate()  # Record customer reply = appeal
         assert element == "Task_RecordCustomerReply", element
         times.append(ms)
-        element, ms = operate()  # Investigate = rejected -> final response -> Record customer reply
+        element, ms = operate()  # Investigate = rejected -> the final response, a draft to review
         assert element == "Task_Investigate", element
+        times.append(ms)
+        element, ms = operate()  # Review the final response = approved -> Record customer reply
+        assert element == "Task_ReviewFinalResponse", element
         times.append(ms)
         per_iteration.append(times)
         if iteration in (1, 10, 50, 100, 200) or iteration == loops:
