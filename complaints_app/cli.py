@@ -6,24 +6,35 @@ import json
 import os
 import random
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from .domain import processes
-from .domain import versions
-from .domain.errors import DomainError, NotFound
+from .config import current_settings
+from .domain import migration, processes, versions
+from .domain import tasks as task_ops
 from .domain.calendars import seed_calendars
+from .domain.clock_tick import tick
+from .domain.complaints import register_complaint
+from .domain.customers import customer_for
+from .domain.deadlines import compute, parse_received
+from .domain.errors import DomainError, NotFound
 from .domain.letterheads import seed_example_letterheads
+from .domain.messages import send_message
 from .domain.standards import seed_standards
+from .domain.tasks import retry_incident
 from .domain.users import TOKEN_DAYS, TOKEN_MAX_DAYS, create_token, create_user, get_user, seed_lane_roles
 from .extensions import db
-from .models import Complaint, ProcessDefinition, User
+from .models import Complaint, ProcessDefinition, User, WorkflowInstance
+from .models.base import utcnow
+from .simulation import PATHS, drive, register_simulated
+from .simulation import simulate as run_simulation
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS = [
@@ -44,17 +55,6 @@ DEMO_POSITIONS = {
     "investigator": {"pl": "Ekspert Centrum Obsługi Klienta", "en": "Customer Service Centre specialist",
                      "uk": "Експерт Центру обслуговування клієнтів"},
 }
-
-
-def _create_app(*_args, **_kwargs):
-    from . import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
-def main():
-    """Complaints management: BPMN-driven complaint handling."""
 
 
 def register_commands(app) -> None:
@@ -86,7 +86,7 @@ def init(demo: bool):
     if examples:
         click.echo(f"letterheads with example data for {', '.join(examples)}: set the real ones under "
                    "Admin → Letterheads before letters go to customers")
-    settings = current_app.extensions["complaints.settings"]
+    settings = current_settings()
     try:
         if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:
             files = processes.read_files([Path(settings.bpmn_path)])
@@ -102,12 +102,7 @@ def init(demo: bool):
 
 
 def _seed_demo() -> None:
-    from datetime import timedelta
 
-    from .domain.clock import tick
-    from .domain.messages import send_message
-    from .models.base import utcnow
-    from .simulation import PATHS, drive, register_simulated
 
     tokens = []
     for username, roles, limits, name in DEMO_USERS:
@@ -145,10 +140,7 @@ def _seed_demo() -> None:
 def _seed_demo_abroad(staff: User) -> None:
     """A UK customer writing in English, a Ukrainian one, and a Polish financial-market complaint answered on
     paper (its letters wait on the Post page once the worker has made them)."""
-    from decimal import Decimal as D
 
-    from .domain.complaints import register_complaint
-    from .domain.customers import customer_for
 
     for name, email, language, jurisdiction, regime, currency, details, description in (
         ("Sarah Jones", "sarah.jones@example.com", "en", "GB", "financial", "GBP",
@@ -163,7 +155,7 @@ def _seed_demo_abroad(staff: User) -> None:
     ):
         customer, _ = customer_for(staff, name, email, None, language, details=details)
         register_complaint(staff, customer=customer, channel="phone", category="billing", description=description,
-                           claimed_amount=D("120"), currency=currency, language=language,
+                           claimed_amount=Decimal("120"), currency=currency, language=language,
                            jurisdiction=jurisdiction, regime=regime, quote_description=True)
     db.session.commit()
 
@@ -246,8 +238,6 @@ def create_token_cmd(username, name, days):
 @with_appcontext
 def simulate(count, seed, as_json):
     """Push COUNT complaints through the newest process with simulated users."""
-    from .simulation import simulate as run_simulation
-
     if as_json:
         outcome = run_simulation(count, seed)
         click.echo(json.dumps(outcome.as_dict()))
@@ -266,7 +256,7 @@ def simulate(count, seed, as_json):
 @with_appcontext
 def worker(concurrency):
     """Run a Celery worker (threads on the embedded broker, prefork otherwise)."""
-    settings = current_app.extensions["complaints.settings"]
+    settings = current_settings()
     pool = "threads" if settings.broker_url.startswith("sqlafast") else "prefork"
     current_app.extensions["celery"].worker_main(
         ["worker", f"--pool={pool}", f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
@@ -284,8 +274,6 @@ def beat():
 @with_appcontext
 def fire_due_timers():
     """Fire every due timer now, in this process (what the sweep does through the broker)."""
-    from .domain import tasks as task_ops
-
     fired = 0
     for complaint_id in task_ops.due_timer_complaints():
         fired += task_ops.fire_timers(complaint_id)
@@ -299,7 +287,6 @@ def fire_due_timers():
 @with_appcontext
 def retry_incident_cmd(incident_id, username):
     """Retry the failed step of an incident."""
-    from .domain.tasks import retry_incident
 
     try:
         retry_incident(get_user(username), incident_id)
@@ -317,8 +304,6 @@ def retry_incident_cmd(incident_id, username):
 @with_appcontext
 def deadline(rule, received, as_json):
     """Show a statutory deadline and how it was counted."""
-    from .domain.deadlines import compute, parse_received
-
     try:
         result = compute(rule, parse_received(received))
     except DomainError as err:
@@ -365,9 +350,6 @@ def validate(files, as_json):
 @with_appcontext
 def migrate(version, process_id, references, dry_run, username, as_json):
     """Move running complaints to another version of their process (each audited; exit 1 if any could not)."""
-    from .domain import migration
-    from .models import WorkflowInstance
-
     try:
         actor = get_user(username)
         target_id = db.session.scalar(select(ProcessDefinition.id).where(

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from flask import current_app
+
 PREFIX = "COMPLAINTS_"
 
 
@@ -112,6 +114,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def current_settings() -> Settings:
+    """The running app's settings (those ``create_app`` was given)."""
+    return current_app.extensions["complaints.settings"]
 
 
 def _instance_secret(instance: Path) -> str:

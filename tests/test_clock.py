@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from complaints_app.domain import clock, notify, reminders
+from complaints_app.domain import clock, clock_tick, notify, reminders
 from complaints_app.domain import tasks as task_ops
 from complaints_app.domain.deadlines import working_days_before
-from complaints_app.domain.deadline_extensions import extend_deadline
+from complaints_app.domain.complaints import extend_by_hand
 from complaints_app.extensions import db
 from complaints_app.mail import outbox_name
 from complaints_app.models import AuditEvent, HumanTask, Letter, Notification
@@ -36,7 +36,7 @@ def at(moment: datetime):
 
 def tick(complaint, moment):
     with at(moment):
-        happened = clock.tick(complaint.id)
+        happened = clock_tick.tick(complaint.id)
         db.session.commit()
     db.session.refresh(complaint)
     return happened
@@ -199,7 +199,7 @@ def test_a_breach_without_deemed_acceptance_only_records_it(people, register):
                             language="en")  # uk-disp-final-8w: the customer may go to the ombudsman
     assert complaint.statutory_rule == "uk-disp-final-8w"
     with at(complaint.clock_next_at + timedelta(days=70)):  # the warning and the breach at once, after a pause
-        assert clock.tick(complaint.id) == "statutory_breached"
+        assert clock_tick.tick(complaint.id) == "statutory_breached"
         db.session.commit()
     db.session.refresh(complaint)
     assert open_names(complaint) == ["Approve escalation"]
@@ -233,8 +233,8 @@ def test_an_extension_moves_the_clock_and_its_notice_is_the_holding_letter(peopl
     complaint = register_at(register, people.staff, regime="financial")  # due 2 Dec 2026
     first_warning = complaint.clock_next_at
     with at(RECEIVED + timedelta(days=5)):
-        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
-                        "Whether the payment was authorised", "2026-12-28")
+        extend_by_hand(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
+                       "Whether the payment was authorised", "2026-12-28")
         db.session.commit()
     assert complaint.statutory_rule == "pl-financial-60d" and complaint.statutory_due_on == date(2027, 1, 4)
     assert complaint.clock_next_at > first_warning + timedelta(days=25)  # re-armed on the new date
@@ -353,8 +353,8 @@ def test_an_extension_re_arms_the_diagrams_timers_that_read_the_deadline(people,
     task = open_task(complaint, "First contact")
     assert task.due_at == datetime(2026, 12, 2, 8, tzinfo=timezone.utc)
     with at(RECEIVED + timedelta(days=5)):
-        extend_deadline(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
-                        "Whether the payment was authorised")
+        extend_by_hand(people.supervisor, complaint, "We wait for the card scheme's chargeback report.",
+                       "Whether the payment was authorised")
         db.session.commit()
     db.session.refresh(task)
     assert task.due_at == datetime(2027, 1, 4, 8, tzinfo=timezone.utc)  # pl-financial-60d

@@ -11,16 +11,15 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from complaints_app.domain import clock
+from complaints_app.domain import clock_tick
 from complaints_app.domain.complaints import register_complaint
 from complaints_app.domain.correspondence import write_correspondence
 from complaints_app.domain.customers import customer_for
-from complaints_app.domain.deadline_extensions import extend_deadline
+from complaints_app.domain.complaints import extend_by_hand
 from complaints_app.domain.messages import send_message
 from complaints_app.domain.tasks import complete_task
 from complaints_app.domain.users import create_user
@@ -113,8 +112,8 @@ def test_every_letter_type_in_every_language_goes_through_the_worker_to_the_cust
                 long = _register(staff, "PL", "financial", language, answer_by="email")
                 _do(staff, long, "First contact", fc_resolved=False, fc_summary="Needs the centre")
                 _do(boss, long, "Approve escalation", escalation_approved=True, escalation_comment="Go")
-                extend_deadline(boss, long, "We are waiting for the bank's records.",
-                                "Whether the payment was authorised.")
+                extend_by_hand(boss, long, "We are waiting for the bank's records.",
+                               "Whether the payment was authorised.")
                 db.session.commit()
                 _do(expert, long, "Investigate", root_cause="policy", decision="rejected",
                     decision_reasons="The payment was authorised with your card and PIN.",
@@ -124,7 +123,7 @@ def test_every_letter_type_in_every_language_goes_through_the_worker_to_the_cust
                 # UK, eight weeks nearly up: the delay response; and a withdrawal.
                 slow = _register(staff, "GB", "financial", language,
                                  received_at=datetime.now(timezone.utc) - timedelta(days=55))
-                clock.tick(slow.id, now=slow.clock_next_at + timedelta(seconds=1))
+                clock_tick.tick(slow.id, now=slow.clock_next_at + timedelta(seconds=1))
                 db.session.commit()
                 _do(expert, slow, "Write the delay response", delay_reasons="We wait for the bank.",
                     expected_on=(datetime.now(timezone.utc) + timedelta(days=20)).date().isoformat())

@@ -51,6 +51,51 @@ def test_lower_layers_do_not_import_the_edges():
     assert offenders == []
 
 
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _app_imports(path: Path, modules: set[str]) -> set[str]:
+    """The modules of complaints_app that ``path`` imports, at the top or inside a function alike."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found |= {f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target
+                      for alias in node.names}
+    return {m for m in found if m in modules and m != name}
+
+
+def test_no_import_cycle_in_the_app_not_even_one_a_function_level_import_hides():
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: _app_imports(path, set(paths)) for name, path in paths.items()}
+    state: dict[str, str] = {}
+    cycles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                cycles.append(" -> ".join(trail[trail.index(imported):] + [imported]))
+            elif imported not in state:
+                visit(imported, trail + [imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
 def test_the_audit_log_refuses_updates_and_deletes(people, register):
     complaint = register(people.staff)
     for statement in ("UPDATE audit_events SET kind = 'forged' WHERE complaint_id = :c",

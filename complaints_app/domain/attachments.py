@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from flask_babel import gettext as _
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import Attachment, Complaint, User
 from .access import require_view
-from .driver import audit
+from .audit import audit
 from .errors import InvalidInput, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -28,7 +28,7 @@ SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"
 
 
 def _storage() -> Path:
-    path = Path(current_app.extensions["complaints.settings"].attachments_path)
+    path = Path(current_settings().attachments_path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -14,12 +14,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Complaint, Customer, ReferenceCounter, User
+from ..models import Complaint, Customer, Letter, ReferenceCounter, User
 from ..models.base import MAX_ROW_ID, utcnow
-from .access import require_role
-from .driver import audit, settings, start_workflow
+from .access import require_role, require_view
+from .audit import audit
 from .customers import matching_customer
+from .deadline_extensions import extend_deadline
+from .driver import start_workflow, update_process_data
 from .errors import Conflict, InvalidInput, NotFound
+from .processes import process_data
+from .search import visible_to
 
 
 def next_reference(year: int) -> tuple[int, str]:
@@ -113,27 +117,6 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
     return complaint
 
 
-def process_data(complaint: Complaint) -> dict:
-    """The data a new process starts with (the keys ``bpmn/README.md`` documents)."""
-    config = settings()
-    return {
-        "reference": complaint.reference,
-        "category": complaint.category,
-        "channel": complaint.channel,
-        "product": complaint.product or "",
-        "claimed_amount": float(complaint.claimed_amount or 0),
-        "currency": complaint.currency,
-        "jurisdiction": complaint.jurisdiction,
-        "regime": complaint.regime,
-        "language": complaint.language,
-        "customer_reply_window": config.customer_reply_window,
-        "followup_delay": config.followup_delay,
-        "compensation_approved": False,
-        "compensation_amount": 0.0,
-        "decision": "",
-    }
-
-
 def get_complaint(reference_or_id: str | int) -> Complaint:
     text = str(reference_or_id)
     if text.isascii() and text.isdigit():
@@ -171,8 +154,6 @@ class Recent:
 def recent_complaints(actor: User, customer: Customer, days: int = 30, exclude: int | None = None,
                       product: str | None = None) -> Recent:
     """The customer's complaints of the last ``days`` days (newest first), optionally about ``product``."""
-    from .search import visible_to
-
     since = utcnow() - timedelta(days=days)
     conditions = [Complaint.customer_id == customer.id, Complaint.received_at >= since]
     if exclude is not None:
@@ -182,3 +163,16 @@ def recent_complaints(actor: User, customer: Customer, days: int = 30, exclude: 
     visible = list(db.session.scalars(visible_to(actor).where(*conditions).order_by(Complaint.received_at.desc())))
     total = db.session.scalar(select(func.count()).select_from(Complaint).where(*conditions))
     return Recent(visible, total - len(visible))
+
+
+def extend_by_hand(actor: User, complaint: Complaint, reasons: str, circumstances: str = "",
+                   expected_on: str | None = None) -> Letter:
+    """Extend the statutory deadline from the complaint page (a supervisor, the customer centre or an admin):
+    the extension and its notice, and the process told its new rule and deadline."""
+    require_role(actor, "supervisor", "customer_centre", "admin")
+    require_view(actor, complaint)
+    letter = extend_deadline(actor, complaint, reasons, circumstances, expected_on)
+    update_process_data(complaint, actor, {"statutory_rule": complaint.statutory_rule,
+                                           "statutory_due": complaint.statutory_due_on.isoformat()},
+                        "deadline_extended")
+    return letter

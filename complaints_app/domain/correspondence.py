@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Complaint, Letter, User
 from ..models.base import utcnow
 from .access import require_role, require_view
-from .driver import audit
+from .audit import audit
 from .errors import InvalidInput
 from .forms import storable
 from .letter_delivery import channel_for

@@ -10,10 +10,10 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..models import Complaint, Letter, User
-from .access import require_role, require_view
+from ..models.complaints import CLOSED_STATUSES
+from .audit import audit
 from .clock import restart_clock
 from .deadlines import compute, extension_of, receipt_date
-from .driver import CLOSED_STATUSES, audit, update_process_data
 from .errors import Conflict, InvalidInput
 from .letters import issue_letter
 
@@ -49,12 +49,9 @@ def check_extension(complaint: Complaint, reasons, circumstances, expected_on) -
 
 
 def extend_deadline(actor: User | None, complaint: Complaint, reasons: str, circumstances: str = "",
-                    expected_on: str | None = None, *, from_process: bool = False) -> Letter:
-    """Move the complaint to its rule's extension and write the notice the law requires. From the
-    complaint page (``actor`` a supervisor, the customer centre or an admin) or from a diagram step."""
-    if not from_process:
-        require_role(actor, "supervisor", "customer_centre", "admin")
-        require_view(actor, complaint)
+                    expected_on: str | None = None) -> Letter:
+    """Move the complaint to its rule's extension and write the notice the law requires (the diagram's
+    step; ``complaints.extend_by_hand`` is the complaint page's, which also tells the process)."""
     extension, deadline, reasons, circumstances, expected = check_extension(complaint, reasons, circumstances,
                                                                             expected_on)
     previous = (complaint.statutory_rule, complaint.statutory_due_on)
@@ -70,7 +67,4 @@ def extend_deadline(actor: User | None, complaint: Complaint, reasons: str, circ
         "from": previous[0], "from_due": previous[1].isoformat() if previous[1] else None, "to": extension.id,
         "due": deadline.due.isoformat(), "expected_on": expected.isoformat(), "reasons": reasons,
         "circumstances": circumstances, "letter": letter.id})
-    if not from_process:
-        update_process_data(complaint, actor, {"statutory_rule": extension.id,
-                                               "statutory_due": deadline.due.isoformat()}, "deadline_extended")
     return letter

@@ -25,6 +25,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..extensions import db
+from ..models import StatutoryCalendar
 from .errors import InvalidInput, NotFound
 
 ZONES = {"PL": ZoneInfo("Europe/Warsaw"), "GB": ZoneInfo("Europe/London"), "UA": ZoneInfo("Europe/Kyiv")}
@@ -68,9 +70,6 @@ def legal_calendar(jurisdiction: str) -> LegalCalendar:
         return DEFAULT_CALENDARS[jurisdiction]
     cache = current_app.extensions.setdefault("complaints.statutory_calendars", {"at": -CALENDAR_CACHE_SECONDS})
     if monotonic() - cache["at"] > CALENDAR_CACHE_SECONDS:
-        from ..extensions import db
-        from ..models import StatutoryCalendar
-
         try:
             rows = {row.country: LegalCalendar(row.country, row.region, row.holidays_worked_from,
                                                row.holidays_worked_until, row.note)

@@ -24,39 +24,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import AuditEvent, Complaint, HumanTask, Incident, LaneRole, ProcessDefinition, User, WorkflowInstance
+from ..models import Complaint, HumanTask, Incident, LaneRole, ProcessDefinition, User, WorkflowInstance
+from ..models.complaints import CLOSED_STATUSES
 from ..models.base import utcnow
 from ..workflow import ServiceCall, StepResult, listed
 from ..workflow.engine import Run
+from .audit import audit, audit_rows
 from .errors import Conflict
 from .processes import latest_definition, runtime
+from .reminders import schedule
 from .services import SERVICES, ServiceContext, ServiceFailed
 
-CLOSED_STATUSES = ("closed", "withdrawn")
 INSTANCES = WorkflowInstance.__table__
-
-
-AUDIT_FIELDS = ("definition_id", "element_id", "element_name", "element_type", "task_id", "data")
-
-
-def audit(complaint: Complaint | None, kind: str, actor: User | None = None, **fields) -> None:
-    """Append one audit row (written at once: the audit is append-only, nothing reads it back here)."""
-    row = {"complaint_id": complaint.id if complaint else None, "kind": kind,
-           "actor_id": actor.id if actor else None, "at": fields.pop("at", None) or utcnow()}
-    row.update({name: fields.pop(name, None) for name in AUDIT_FIELDS})
-    if fields:
-        raise TypeError(f"audit() got unknown fields {sorted(fields)}")
-    _audit_rows([row])
-
-
-def _audit_rows(rows: list[dict]) -> None:
-    """Append many audit rows in one statement (the engine's element events)."""
-    if rows:
-        # Core executemany: one cached statement, whatever the rows hold (the ORM would split them).
-        db.session.connection().execute(_INSERT_AUDIT, rows)
-
-
-_INSERT_AUDIT = AuditEvent.__table__.insert()
 
 
 @functools.cache
@@ -196,7 +175,7 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
                          "element_name": event.element_name, "element_type": None, "task_id": None,
                          "data": {"from": complaint.status, "to": status}})
             _written(complaint, status=status, **({"closed_at": now} if status in CLOSED_STATUSES else {}))
-    _audit_rows(rows)
+    audit_rows(rows)
     _project_tasks(complaint, instance, run, result)
     if result.incident is not None:
         incident = result.incident
@@ -241,8 +220,6 @@ _SAVE_STATE = update(INSTANCES).where(INSTANCES.c.id == bindparam("row_id"),
 def update_process_data(complaint: Complaint, actor: User | None, updates: dict, reason: str) -> None:
     """Hand new values to a running process (e.g. a moved statutory deadline): timers that read them
     are re-armed and the open tasks' due times follow. Flushes."""
-    from .reminders import schedule
-
     instance, run = load(complaint, actor)
     if instance.is_completed:
         return
@@ -270,8 +247,6 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
     if not new:
         return
-    from .reminders import schedule  # reminders read the statutory clock, which moves workflows
-
     roles = _lane_roles()
     now = utcnow()
     rows = []
@@ -330,5 +305,3 @@ def forget_lane_roles() -> None:
     current_app.extensions.pop("complaints.lane_roles", None)
 
 
-def settings():
-    return current_app.extensions["complaints.settings"]

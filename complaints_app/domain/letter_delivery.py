@@ -24,7 +24,8 @@ from . import clock, letter_store
 from .access import require_role, require_view
 from .deadlines import RULES
 from .dispatch import after_commit
-from .driver import audit, settings
+from .audit import audit
+from ..config import current_settings
 from .errors import Conflict, NotFound
 from .letter_templates import title
 from .letterheads import letterhead
@@ -79,7 +80,7 @@ def mark_answered(complaint: Complaint, letter: Letter, at: datetime) -> None:
 
 
 def _message(letter: Letter, complaint: Complaint, pdf: bytes) -> EmailMessage:
-    config = settings()
+    config = current_settings()
     head = letterhead(complaint.jurisdiction)
     company = head.legal_name if head else config.mail_from
     subject = letter.context.get("subject") or title(letter.letter_type, letter.language)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import current_app
-
+from ..config import current_settings
 from ..letters import LetterError
 from ..letters import wording
 from ..models import Complaint, Customer, Letter, Letterhead, User
@@ -122,7 +121,7 @@ def letter_context(letter: Letter, complaint: Complaint, *, head: Letterhead | N
     pays = bool(amount and float(amount) > 0 and facts.get("compensation_approved"))
     due = _day(facts.get("due_on")) or complaint.statutory_due_on
     rule = RULES.get(facts.get("statutory_rule") or complaint.statutory_rule or "")
-    settings = current_app.extensions["complaints.settings"]
+    settings = current_settings()
     date_line = wording.long_date(issued, language)
     company = company_facts(head, language)
     lines = []

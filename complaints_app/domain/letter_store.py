@@ -8,11 +8,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app
+from ..config import current_settings
 
 
 def _root() -> Path:
-    path = Path(current_app.extensions["complaints.settings"].letters_store)
+    path = Path(current_settings().letters_store)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..config import current_settings
 from ..letters import LetterRenderer
 
 
 def renderer() -> LetterRenderer:
     found = current_app.extensions.get("complaints.letters")
     if found is None:
-        found = LetterRenderer(Path(current_app.extensions["complaints.settings"].letters_path))
+        found = LetterRenderer(Path(current_settings().letters_path))
         current_app.extensions["complaints.letters"] = found
     return found
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 
 from ..extensions import db
 from ..letters import LetterError
@@ -19,14 +19,13 @@ from ..models.base import utcnow
 from . import letter_store
 from .access import require_role, require_view
 from .dispatch import after_commit
-from .driver import audit
+from .audit import audit
 from .enclosures import KNOWN as ENCLOSURES
 from .enclosures import available as available_enclosures
 from .errors import Conflict, InvalidInput, NotFound
 from .letter_delivery import channel_for, release
 from .letter_facts import letter_context
 from .letter_templates import renderer
-from .services import INSERT_LETTER
 
 WRITERS = ("staff", "supervisor", "customer_centre", "admin")  # who may write, correct and send letters
 
@@ -36,6 +35,13 @@ def _lock_letters(complaint: Complaint) -> None:
     people and by the diagram are numbered one after the other."""
     db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.complaint_id == complaint.id)
                        .with_for_update())
+
+
+LETTERS = Letter.__table__
+# A new letter, numbered next within its complaint (``of_complaint``: its id) in the same statement; letters
+# are written under the complaint's process row lock, so two never take the same number.
+INSERT_LETTER = insert(LETTERS).values(number=select(func.coalesce(func.max(LETTERS.c.number), 0) + 1).where(
+    LETTERS.c.complaint_id == bindparam("of_complaint")).scalar_subquery()).returning(LETTERS.c.id)
 
 
 def issue_letter(complaint: Complaint, letter_type: str, *, task_id: str, context: dict, actor: User | None,

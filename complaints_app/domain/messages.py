@@ -9,7 +9,8 @@ from ..models import Complaint, User
 from ..models.base import utcnow
 from ..workflow import MessageCatch, listed
 from .access import require_view
-from .driver import CLOSED_STATUSES, load, save
+from ..models.complaints import CLOSED_STATUSES
+from .driver import load, save
 from .errors import Conflict, Forbidden, InvalidInput
 
 DEFAULT_ROLE = "staff"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Complaint, Note, User
 from .access import require_role, require_view
-from .driver import audit
+from .audit import audit
 from .errors import InvalidInput
 from .forms import storable
 

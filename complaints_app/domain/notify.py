@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Complaint, HumanTask, Notification, User, UserRole
 from ..models.base import utcnow
 from .dispatch import after_commit
-from .driver import settings
+from ..config import current_settings
 from .errors import NotFound
 from .terms import term, written_moment
 from .outgoing import Outgoing, lease_end, next_attempt
@@ -138,7 +138,7 @@ def claim_notification(notification_id: int) -> Outgoing | None:
         note.mail_due_at = None
         db.session.flush()
         return None
-    config = settings()
+    config = current_settings()
     with force_locale(user.language or "en"):
         text = sentence(note)
         subject = _("Complaints: %(reference)s", reference=(note.data or {}).get("reference", ""))

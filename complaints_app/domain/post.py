@@ -18,7 +18,7 @@ from . import letter_store
 from .access import require_role, require_view
 from .deadlines import ZONES
 from .dispatch import after_commit
-from .driver import audit
+from .audit import audit
 from .errors import Conflict, InvalidInput, NotFound
 from .letter_delivery import mark_answered
 from .letter_templates import renderer

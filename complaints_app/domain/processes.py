@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from flask_babel import gettext as _
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import Complaint, DefinitionFile, LaneRole, ProcessDefinition, User
 from ..workflow import DefinitionError, ProcessRuntime, listed
@@ -77,10 +78,29 @@ def validate(files: dict[str, bytes], process_id: str = "complaint"):
     return compiled
 
 
+def process_data(complaint: Complaint) -> dict:
+    """The data a new process starts with (the keys ``bpmn/README.md`` documents)."""
+    config = current_settings()
+    return {
+        "reference": complaint.reference,
+        "category": complaint.category,
+        "channel": complaint.channel,
+        "product": complaint.product or "",
+        "claimed_amount": float(complaint.claimed_amount or 0),
+        "currency": complaint.currency,
+        "jurisdiction": complaint.jurisdiction,
+        "regime": complaint.regime,
+        "language": complaint.language,
+        "customer_reply_window": config.customer_reply_window,
+        "followup_delay": config.followup_delay,
+        "compensation_approved": False,
+        "compensation_amount": 0.0,
+        "decision": "",
+    }
+
+
 def start_keys() -> set[str]:
     """The data keys every process starts with, whatever the complaint."""
-    from .complaints import process_data  # complaints starts processes through this module
-
     return set(process_data(Complaint()))
 
 

@@ -16,7 +16,7 @@ from ..models import Complaint, HumanTask
 from ..models.base import utcnow
 from .clock import moments
 from .deadlines import ZONES
-from .driver import settings
+from ..config import current_settings
 from .notify import notify_people
 
 MIN_WINDOW = timedelta(hours=1)
@@ -37,7 +37,7 @@ def schedule(task: HumanTask, complaint: Complaint, now: datetime | None = None)
     task.next_reminder_at = None
     if end is None or end - start < MIN_WINDOW:  # nobody needs reminding of a task due within minutes
         return
-    fractions = settings().reminder_fractions
+    fractions = current_settings().reminder_fractions
     for index in range(task.reminders_sent or 0, len(fractions)):
         moment = start + (end - start) * fractions[index]
         if moment > now:
@@ -63,7 +63,7 @@ def remind(task_id: str, now: datetime | None = None) -> bool:
         return False
     complaint = db.session.get(Complaint, task.complaint_id)
     end = _window_end(task, complaint)
-    fractions = settings().reminder_fractions
+    fractions = current_settings().reminder_fractions
     start = task.created_at
     passed = [i for i, f in enumerate(fractions) if end is not None and start + (end - start) * f <= now]
     index = max(passed) if passed else task.reminders_sent

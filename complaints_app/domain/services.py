@@ -13,16 +13,20 @@ from decimal import Decimal
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
-from ..models import Compensation, Complaint, HumanTask, Letter, ProcessDefinition, User
+from ..models import Compensation, Complaint, HumanTask, ProcessDefinition, User
 from ..models.base import utcnow
 from ..workflow import ServiceCall, parse_duration
 from .deadlines import RULES, ZONES, receipt_date
 from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
+from .calendars import calendar_for
+from .clock import restart_clock
+from .deadline_extensions import check_extension, extend_deadline
 from .errors import DomainError
+from .letters import INSERT_LETTER, LETTERS
 
 
 @dataclass
@@ -131,13 +135,8 @@ def _completer(complaint: Complaint, element_ids: str | None) -> int | None:
         .order_by(HumanTask.completed_at.desc()).limit(1))
 
 
-LETTERS = Letter.__table__
 _LETTER_OF_STEP = select(LETTERS.c.id).where(LETTERS.c.complaint_id == bindparam("complaint_id"),
                                              LETTERS.c.task_id == bindparam("task_id")).limit(1)
-# A new letter, numbered next within its complaint (``of_complaint``: its id) in the same statement; letters
-# are written under the complaint's process row lock, so two never take the same number.
-INSERT_LETTER = insert(LETTERS).values(number=select(func.coalesce(func.max(LETTERS.c.number), 0) + 1).where(
-    LETTERS.c.complaint_id == bindparam("of_complaint")).scalar_subquery()).returning(LETTERS.c.id)
 
 
 @service("apply_triage", writes=("statutory_due", "sla_resolution_due"))
@@ -149,8 +148,6 @@ def apply_triage(ctx: ServiceContext, call: ServiceCall):
     ctx.complaint.team = call.data["team"]
     ctx.complaint.priority = call.data["priority"]
     ctx.complaint.statutory_rule = call.data["statutory_rule"]
-    from .clock import restart_clock  # the clock delivers messages through the driver
-
     if call.data.get("sla_resolution"):
         ctx.complaint.resolution_due_at = _working_time_after(ctx, ctx.complaint.received_at, call.data,
                                                               "sla_resolution")
@@ -186,15 +183,13 @@ def summary_resolution_window(ctx: ServiceContext, call: ServiceCall):
 def extend_deadline_step(ctx: ServiceContext, call: ServiceCall):
     """Move the complaint to its rule's extension, writing the notice the law requires from the data keys
     ``delay_reasons``, ``circumstances`` (Poland: what is still to be established) and ``expected_on``."""
-    from .deadline_extensions import check_extension, extend_deadline  # the notice is a letter: letters sit above services
-
     try:
         check_extension(ctx.complaint, call.data.get("delay_reasons"), call.data.get("circumstances"),
                         call.data.get("expected_on"))
     except DomainError as err:
         raise ServiceFailed(f"the deadline cannot be extended: {err.message}") from None
     extend_deadline(ctx.actor, ctx.complaint, call.data.get("delay_reasons"), call.data.get("circumstances") or "",
-                    call.data.get("expected_on"), from_process=True)
+                    call.data.get("expected_on"))
     return {"statutory_rule": ctx.complaint.statutory_rule,
             "statutory_due": ctx.complaint.statutory_due_on.isoformat()}
 
@@ -212,8 +207,6 @@ def business_due(ctx: ServiceContext, call: ServiceCall):
 
 def _working_time_after(ctx: ServiceContext, start, data: dict, key: str):
     """``start`` plus the ISO duration in ``data[key]``, counted in the complaint's working hours."""
-    from .calendars import calendar_for
-
     text = data.get(key)
     try:
         duration = parse_duration(str(text))

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import PublishedText, User
 from ..models.base import utcnow
@@ -22,7 +23,7 @@ MAX_CHARS = 50_000
 
 
 def _defaults() -> Path:
-    return Path(current_app.extensions["complaints.settings"].letters_path) / "standards"
+    return Path(current_settings().letters_path) / "standards"
 
 
 def published(language: str) -> PublishedText | None:

@@ -15,7 +15,9 @@ from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
 from ..models.base import utcnow
 from ..workflow import TaskNotOpen
 from .access import may_work, require_role, require_view
-from .driver import CLOSED_STATUSES, TASKS, audit, load, open_run, save, with_process
+from .audit import audit
+from ..models.complaints import CLOSED_STATUSES
+from .driver import TASKS, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
 from .deadline_extensions import check_extension

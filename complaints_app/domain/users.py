@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import ROLES, ApiToken, AuditEvent, AuthorityLimit, LaneRole, User, UserRole
 from ..models.base import utcnow
+from ..models.complaints import CURRENCIES
 from .driver import forget_lane_roles
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -46,8 +47,6 @@ MAX_LIMIT = Decimal("999999999999.99")  # what the limit column (14 digits, 2 af
 
 def check_limits(limits: dict[str, Decimal]) -> dict[str, Decimal]:
     """Authority limits as the database keeps them: known currencies, amounts from 0 up to ``MAX_LIMIT``."""
-    from ..models.complaints import CURRENCIES
-
     unknown = sorted(set(limits) - set(CURRENCIES))
     if unknown:
         raise InvalidInput(_("unknown currencies: %(unknown)s; currencies are %(known)s",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, in_list, utcnow
 
 STATUSES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
+CLOSED_STATUSES = ("closed", "withdrawn")  # nothing more happens to a complaint in these
 CHANNELS = ("phone", "email", "web", "chat", "letter", "in_person")
 CATEGORIES = ("product", "service", "billing", "delivery", "staff", "other")
 JURISDICTIONS = ("PL", "GB", "UA")

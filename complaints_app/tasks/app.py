@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import event
 
-from ..config import Settings
+from ..config import Settings, current_settings
 from ..domain.dispatch import take_pending
 from ..extensions import db
 from . import broker
+from .jobs import JOBS
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -49,12 +50,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
 def _send_after_commit(session) -> None:
     """Send the jobs the committed transaction asked for (tests run them explicitly instead)."""
-    from .jobs import JOBS
-
     if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
         return
     pending = take_pending(session)
-    if not pending or current_app.extensions["complaints.settings"].tasks_eager:
+    if not pending or current_settings().tasks_eager:
         return
     for job, argument in pending:
         JOBS[job].delay(argument)

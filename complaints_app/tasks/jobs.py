@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
-from flask import current_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from ..domain import clock, letter_delivery, letters, notify, post, reminders
+from ..config import current_settings
+from ..domain import clock, clock_tick, letter_delivery, letters, notify, post, reminders
 from ..mail import DeliveryFailed, deliver
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
@@ -53,7 +53,7 @@ def hand_over(claim, record, row_id: int) -> bool:
     outgoing = _committed(claim, row_id)
     if outgoing is None:
         return False
-    config = current_app.extensions["complaints.settings"]
+    config = current_settings()
     try:
         where = deliver(outgoing.message, config.mail_url, Path(config.outbox_path))
     except Exception as err:  # noqa: BLE001 - whatever failed (a full outbox disk too) waits, counted, for the next try
@@ -88,7 +88,7 @@ def assemble_batch(batch_id: int) -> bool:
              max_retries=5)
 def tick_clock(complaint_id: int) -> str | None:
     """Warn before, or record, a statutory deadline that is due now (idempotent)."""
-    return _committed(clock.tick, complaint_id)
+    return _committed(clock_tick.tick, complaint_id)
 
 
 @shared_task(name="complaints.remind", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -132,7 +132,7 @@ def sweep() -> int:
 @shared_task(name="complaints.clean_broker")
 def clean_broker() -> int:
     """Delete messages the SQLite transport already delivered (it never deletes them itself)."""
-    url = current_app.extensions["complaints.settings"].broker_url
+    url = current_settings().broker_url
     if not url.startswith("sqlafast+"):
         return 0
     engine = create_engine(url.split("+", 1)[1])

@@ -14,7 +14,8 @@ from flask_babel import format_currency, format_date, format_timedelta, get_loca
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import babel, csrf, limiter, login_manager
+from ..domain.notify import unread_count
+from ..extensions import babel, csrf, db, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, company, complaints, inbox, letters, post, processes, reports, standards, tasks, vendor
 from .csp import CSP
@@ -63,8 +64,6 @@ def init_web(app: Flask) -> None:
 
 def _unread_alerts() -> int:
     """How many reminders and alerts the signed-in person has not read (an indexed count)."""
-    from ..domain.notify import unread_count
-
     return unread_count(current_user) if current_user.is_authenticated else 0
 
 
@@ -99,8 +98,6 @@ def _countdown(when: date | datetime) -> str:
 
 
 def _domain_error(err: DomainError):
-    from ..extensions import db
-
     db.session.rollback()
     if isinstance(err, NotFound):
         return render_template("error.html", message=err.message, status=404), 404

@@ -43,6 +43,7 @@ from ..domain.addresses import clean_address, countries
 from ..domain.attachments import add_attachment, open_attachment, read_upload
 from ..domain.complaints import (
     Intake,
+    extend_by_hand,
     find_customers,
     get_complaint,
     recent_complaints,
@@ -53,8 +54,7 @@ from ..domain.customers import CustomerMismatch, change_contact, customer_for, m
 from ..domain.deadlines import RULES, extension_of, receipt_date
 from ..domain.deadlines import compute as compute_deadline
 from ..domain.errors import Forbidden, InvalidInput, NotFound
-from ..domain.deadline_extensions import extend_deadline
-from ..domain.driver import audit
+from ..domain.audit import audit
 from ..domain.letter_delivery import channel_for, set_answer_channel
 from ..domain.notes import add_note, notes_of
 from ..domain.messages import available_messages, send_message
@@ -474,8 +474,8 @@ def message(reference):
 def extend(reference):
     """Extend the statutory deadline where the law allows it; the customer gets a holding letter."""
     complaint = get_complaint(reference)
-    extend_deadline(current_user, complaint, request.form.get("reasons", ""), request.form.get("circumstances", ""),
-                    request.form.get("expected_on") or None)
+    extend_by_hand(current_user, complaint, request.form.get("reasons", ""), request.form.get("circumstances", ""),
+                   request.form.get("expected_on") or None)
     db.session.commit()
     flash(_("Deadline extended; the customer is told why and when to expect the answer."), "info")
     return redirect(url_for("complaints.show", reference=reference))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..config import current_settings
 from ..domain.access import require_role, require_view
 from ..domain.complaints import get_complaint
 from ..domain.correspondence import preview_correspondence, write_correspondence
@@ -147,11 +148,11 @@ def write(reference):
 def outbox():
     """The e-mails the embedded default wrote instead of sending (newest first)."""
     require_role(current_user, "admin", "supervisor")
-    folder = Path(current_app.extensions["complaints.settings"].outbox_path)
+    folder = Path(current_settings().outbox_path)
     files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime, reverse=True)[:200] if folder.is_dir() else []
     # A letter's file is named after its Message-ID, which starts with "letter-<id>-".
     ids = {int(m[1]) for f in files if (m := re.match(r"letter-(\d{1,18})-", f.name))}
     letters = {outbox_name(letter.message_id): letter for letter in db.session.scalars(
         select(Letter).where(Letter.id.in_(ids), Letter.message_id.is_not(None)))} if ids else {}
     rows = [(f, letters.get(f.name)) for f in files]
-    return render_template("outbox.html", rows=rows, mail_url=current_app.extensions["complaints.settings"].mail_url)
+    return render_template("outbox.html", rows=rows, mail_url=current_settings().mail_url)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
+from ..config import current_settings
 from ..domain.deadlines import RULES
 from ..domain.letterheads import letterheads
 from ..domain.standards import LANGUAGES, published
@@ -17,7 +18,7 @@ bp = Blueprint("standards", __name__)
 
 
 def _page_words() -> dict:
-    root = Path(current_app.extensions["complaints.settings"].letters_path)
+    root = Path(current_settings().letters_path)
     return json.loads((root / "standards" / "page.json").read_text("utf-8"))
 
 
