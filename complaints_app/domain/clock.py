@@ -14,12 +14,12 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import Complaint
 from ..models.base import utcnow
-from .deadlines import RULES, ZONES, working_days_before
 from ..models.complaints import CLOSED_STATUSES
-from ..config import current_settings
+from .deadlines import RULES, ZONES, working_days_before
 
 def runs(complaint: Complaint) -> bool:
     """Whether the complaint's statutory clock runs: it has no answer yet and is not closed or withdrawn."""

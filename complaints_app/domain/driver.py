@@ -25,8 +25,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Complaint, HumanTask, Incident, LaneRole, ProcessDefinition, User, WorkflowInstance
-from ..models.complaints import CLOSED_STATUSES
 from ..models.base import utcnow
+from ..models.complaints import CLOSED_STATUSES
 from ..workflow import ServiceCall, StepResult, listed
 from ..workflow.engine import Run
 from .audit import audit, audit_rows

@@ -15,6 +15,7 @@ from email.utils import formatdate
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..config import current_settings
 from ..extensions import db
 from ..letters.wording import salutation
 from ..models import Complaint, Letter, User
@@ -22,10 +23,9 @@ from ..models.base import utcnow
 from ..models.letters import NO_ADDRESS
 from . import clock, letter_store
 from .access import require_role, require_view
+from .audit import audit
 from .deadlines import RULES
 from .dispatch import after_commit
-from .audit import audit
-from ..config import current_settings
 from .errors import Conflict, NotFound
 from .letter_templates import title
 from .letterheads import letterhead

@@ -18,8 +18,8 @@ from ..models import Complaint, Customer, Letter, User, WorkflowInstance
 from ..models.base import utcnow
 from . import letter_store
 from .access import require_role, require_view
-from .dispatch import after_commit
 from .audit import audit
+from .dispatch import after_commit
 from .enclosures import KNOWN as ENCLOSURES
 from .enclosures import available as available_enclosures
 from .errors import Conflict, InvalidInput, NotFound

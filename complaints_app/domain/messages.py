@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from ..models import Complaint, User
 from ..models.base import utcnow
+from ..models.complaints import CLOSED_STATUSES
 from ..workflow import MessageCatch, listed
 from .access import require_view
-from ..models.complaints import CLOSED_STATUSES
 from .driver import load, save
 from .errors import Conflict, Forbidden, InvalidInput
 

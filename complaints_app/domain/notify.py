@@ -13,14 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import Complaint, HumanTask, Notification, User, UserRole
 from ..models.base import utcnow
 from .dispatch import after_commit
-from ..config import current_settings
 from .errors import NotFound
-from .terms import term, written_moment
 from .outgoing import Outgoing, lease_end, next_attempt
+from .terms import term, written_moment
 
 SUPERVISING = ("supervisor", "manager")
 # A notification also stays in the inbox: its e-mail is tried for about an hour, then left.

@@ -16,9 +16,9 @@ from ..models import Complaint, Letter, PrintBatch, User
 from ..models.base import utcnow
 from . import letter_store
 from .access import require_role, require_view
+from .audit import audit
 from .deadlines import ZONES
 from .dispatch import after_commit
-from .audit import audit
 from .errors import Conflict, InvalidInput, NotFound
 from .letter_delivery import mark_answered
 from .letter_templates import renderer

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from ..config import current_settings
 from ..extensions import db
 from ..models import Complaint, HumanTask
 from ..models.base import utcnow
 from .clock import moments
 from .deadlines import ZONES
-from ..config import current_settings
 from .notify import notify_people
 
 MIN_WINDOW = timedelta(hours=1)

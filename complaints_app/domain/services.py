@@ -19,12 +19,12 @@ from ..extensions import db
 from ..models import Compensation, Complaint, HumanTask, ProcessDefinition, User
 from ..models.base import utcnow
 from ..workflow import ServiceCall, parse_duration
-from .deadlines import RULES, ZONES, receipt_date
-from .deadlines import compute as compute_deadline
-from .dispatch import after_commit
 from .calendars import calendar_for
 from .clock import restart_clock
 from .deadline_extensions import check_extension, extend_deadline
+from .deadlines import RULES, ZONES, receipt_date
+from .deadlines import compute as compute_deadline
+from .dispatch import after_commit
 from .errors import DomainError
 from .letters import INSERT_LETTER, LETTERS
 

@@ -13,14 +13,14 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Complaint, HumanTask, Incident, User, WorkflowInstance
 from ..models.base import utcnow
+from ..models.complaints import CLOSED_STATUSES
 from ..workflow import TaskNotOpen
 from .access import may_work, require_role, require_view
 from .audit import audit
-from ..models.complaints import CLOSED_STATUSES
+from .deadline_extensions import check_extension
 from .driver import TASKS, load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
-from .deadline_extensions import check_extension
 from .letters import apply_review
 from .terms import term
 
