@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .cli import register_commands
 
     register_commands(app)
+    from .unit_of_work import install
+
+    install(app)  # after every blueprint: each view runs as one unit of work
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
 

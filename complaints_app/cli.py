@@ -35,6 +35,7 @@ from .models import Complaint, ProcessDefinition, User, WorkflowInstance
 from .models.base import utcnow
 from .simulation import PATHS, drive, register_simulated
 from .simulation import simulate as run_simulation
+from .unit_of_work import unit_of_work
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS = [
@@ -79,38 +80,37 @@ def _fail(err: DomainError):
 def init(demo: bool):
     """Create or upgrade the database, map lanes, deploy bpmn/ into an empty database (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    seed_lane_roles()
-    seed_calendars()
-    examples = seed_example_letterheads()
-    seed_standards()
-    if examples:
-        click.echo(f"letterheads with example data for {', '.join(examples)}: set the real ones under "
-                   "Admin → Letterheads before letters go to customers")
-    settings = current_settings()
+    deployed = None
     try:
-        if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:
-            files = processes.read_files([Path(settings.bpmn_path)])
-            definition = processes.deploy(files, None, "initial deploy of bpmn/")
-            click.echo(f"deployed {definition.process_id} version {definition.version}")
-        db.session.commit()
+        with unit_of_work():
+            seed_lane_roles()
+            seed_calendars()
+            examples = seed_example_letterheads()
+            seed_standards()
+            if db.session.scalar(select(func.count(ProcessDefinition.id))) == 0:
+                files = processes.read_files([Path(current_settings().bpmn_path)])
+                definition = processes.deploy(files, None, "initial deploy of bpmn/")
+                deployed = f"{definition.process_id} version {definition.version}"
+        if examples:
+            click.echo(f"letterheads with example data for {', '.join(examples)}: set the real ones under "
+                       "Admin → Letterheads before letters go to customers")
+        if deployed:
+            click.echo(f"deployed {deployed}")
         if demo:
             _seed_demo()
     except DomainError as err:
-        db.session.rollback()
         _fail(err)
     click.echo("database ready")
 
 
 def _seed_demo() -> None:
-
-
     tokens = []
-    for username, roles, limits, name in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.username == username)) is None:
-            user = create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits, language="pl",
-                               position=DEMO_POSITIONS.get(username))
-            tokens.append(f"{username} {create_token(user, 'demo')}")
-    db.session.commit()
+    with unit_of_work():
+        for username, roles, limits, name in DEMO_USERS:
+            if db.session.scalar(select(User.id).where(User.username == username)) is None:
+                user = create_user(username, DEMO_PASSWORD, roles, display_name=name, limits=limits,
+                                   language="pl", position=DEMO_POSITIONS.get(username))
+                tokens.append(f"{username} {create_token(user, 'demo')}")
     if tokens:
         path = Path(current_app.instance_path) / "demo-tokens.txt"
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as fh:
@@ -124,24 +124,26 @@ def _seed_demo() -> None:
         ("first_contact_resolution", 0), ("rejected", 1), ("upheld_above_supervisor_limit", 2),
         ("upheld_above_supervisor_limit", 4), ("rejected", 4), ("first_contact_resolution", None),
     ]):
-        complaint = register_simulated(staff, PATHS[path], index, demo=True)
+        with unit_of_work():
+            complaint = register_simulated(staff, PATHS[path], index, demo=True)
         drive(complaint, PATHS[path], users, random.Random(index), max_operations=steps)
-    db.session.commit()
     # One the customer withdrew, and one whose statutory deadline is near (a holding letter, alerts).
-    withdrawn = register_simulated(staff, PATHS["rejected"], 6, demo=True)
-    db.session.commit()
-    send_message(staff, withdrawn, "complaint_withdrawn", "Klient zadzwonił: sklep wymienił produkt.")
-    near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12), demo=True)
-    tick(near.id, near.clock_next_at)
-    db.session.commit()
-    _seed_demo_abroad(staff)
+    with unit_of_work():
+        withdrawn = register_simulated(staff, PATHS["rejected"], 6, demo=True)
+    with unit_of_work():
+        send_message(staff, withdrawn, "complaint_withdrawn", "Klient zadzwonił: sklep wymienił produkt.")
+    with unit_of_work():
+        near = register_simulated(staff, PATHS["rejected"], 7, received_at=utcnow() - timedelta(days=12),
+                                  demo=True)
+    with unit_of_work():
+        tick(near.id, near.clock_next_at)
+    with unit_of_work():
+        _seed_demo_abroad(staff)
 
 
 def _seed_demo_abroad(staff: User) -> None:
     """A UK customer writing in English, a Ukrainian one, and a Polish financial-market complaint answered on
     paper (its letters wait on the Post page once the worker has made them)."""
-
-
     for name, email, language, jurisdiction, regime, currency, details, description in (
         ("Sarah Jones", "sarah.jones@example.com", "en", "GB", "financial", "GBP",
          {"title": "ms", "given_name": "Sarah", "family_name": "Jones", "street": "12 High Street",
@@ -157,7 +159,6 @@ def _seed_demo_abroad(staff: User) -> None:
         register_complaint(staff, customer=customer, channel="phone", category="billing", description=description,
                            claimed_amount=Decimal("120"), currency=currency, language=language,
                            jurisdiction=jurisdiction, regime=regime, quote_description=True)
-    db.session.commit()
 
 
 @click.command()
@@ -169,14 +170,14 @@ def _seed_demo_abroad(staff: User) -> None:
 def deploy(files, comment, process_id, username):
     """Deploy BPMN/DMN FILES (or folders) as a new version of a process."""
     try:
-        actor = get_user(username) if username else None
-        definition = processes.deploy(processes.read_files(list(files)), actor, comment, process_id)
-        db.session.commit()
+        with unit_of_work():
+            actor = get_user(username) if username else None
+            definition = processes.deploy(processes.read_files(list(files)), actor, comment, process_id)
+            deployed = f"{definition.process_id} version {definition.version}"
+            changes = versions.change_summary(definition)
     except DomainError as err:
-        db.session.rollback()
         _fail(err)
-    click.echo(f"deployed {definition.process_id} version {definition.version}")
-    changes = versions.change_summary(definition)
+    click.echo(f"deployed {deployed}")
     if changes["against"] is not None:
         click.echo(f"changes against version {changes['against']}: {len(changes['added'])} added, "
                    f"{len(changes['removed'])} removed, {len(changes['changed'])} changed")
@@ -203,10 +204,10 @@ def create_user_cmd(username, roles, password, name, email, team, limits):
         for item in limits:
             currency, _, amount = item.partition("=")
             parsed[currency.strip().upper()] = Decimal(amount)
-        create_user(username, password, list(roles), display_name=name, email=email, team=team, limits=parsed)
-        db.session.commit()
+        with unit_of_work():
+            create_user(username, password, list(roles), display_name=name, email=email, team=team,
+                        limits=parsed)
     except DomainError as err:
-        db.session.rollback()
         _fail(err)
     except ArithmeticError:
         click.echo("error: --limit takes CURRENCY=AMOUNT", err=True)
@@ -223,10 +224,9 @@ def create_user_cmd(username, roles, password, name, email, team, limits):
 def create_token_cmd(username, name, days):
     """Create an API token acting as USERNAME, valid for --days; printed once."""
     try:
-        token = create_token(get_user(username), name, days)
-        db.session.commit()
+        with unit_of_work():
+            token = create_token(get_user(username), name, days)
     except DomainError as err:
-        db.session.rollback()
         _fail(err)
     click.echo(token)
 
@@ -275,9 +275,11 @@ def beat():
 def fire_due_timers():
     """Fire every due timer now, in this process (what the sweep does through the broker)."""
     fired = 0
-    for complaint_id in task_ops.due_timer_complaints():
-        fired += task_ops.fire_timers(complaint_id)
-        db.session.commit()
+    with unit_of_work():
+        due = task_ops.due_timer_complaints()
+    for complaint_id in due:
+        with unit_of_work():
+            fired += task_ops.fire_timers(complaint_id)
     click.echo(f"fired timers of {fired} complaints")
 
 
@@ -287,12 +289,10 @@ def fire_due_timers():
 @with_appcontext
 def retry_incident_cmd(incident_id, username):
     """Retry the failed step of an incident."""
-
     try:
-        retry_incident(get_user(username), incident_id)
-        db.session.commit()
+        with unit_of_work():
+            retry_incident(get_user(username), incident_id)
     except DomainError as err:
-        db.session.rollback()
         _fail(err)
     click.echo(f"retried incident {incident_id}")
 
@@ -369,11 +369,10 @@ def migrate(version, process_id, references, dry_run, username, as_json):
         outcome = "movable" if candidate.movable else "stays"
         if candidate.movable and not dry_run:
             try:
-                migration.migrate(actor, target_id, candidate.complaint_id)
-                db.session.commit()
+                with unit_of_work():
+                    migration.migrate(actor, target_id, candidate.complaint_id)
                 outcome = "moved"
             except DomainError as err:
-                db.session.rollback()
                 candidate.problems, outcome = [err.message], "stays"
         failed += outcome == "stays"
         if as_json:

@@ -3,7 +3,7 @@
 It knows no element ids. It reads each open task's form and fills it from the field definitions
 (types, options, constraints, prefill), steered only by a scenario of preferred values per data key
 (documented in bpmn/README.md); a field it has never seen gets a valid value all the same. Like the
-API, it commits once per operation.
+API, each operation is one unit of work.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .domain.messages import available_messages, send_message
 from .domain.users import create_user
 from .extensions import db
 from .models import Complaint, HumanTask, User, WorkflowInstance
+from .unit_of_work import unit_of_work
 
 # Scenario values may be lists: one value per visit of the field (then the last one repeats).
 PATHS: dict[str, dict] = {
@@ -82,10 +83,10 @@ class Outcome:
 
 def ensure_users() -> list[User]:
     """The simulated people, loaded with their roles and limits and detached (they do not change)."""
-    for username, roles, limits in SIM_USERS:
-        if db.session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(username, SIM_PASSWORD, roles, display_name=username, limits=limits)
-    db.session.commit()
+    with unit_of_work():
+        for username, roles, limits in SIM_USERS:
+            if db.session.scalar(select(User.id).where(User.username == username)) is None:
+                create_user(username, SIM_PASSWORD, roles, display_name=username, limits=limits)
     users = list(db.session.scalars(select(User).where(User.username.in_([u[0] for u in SIM_USERS]))
                                     .order_by(User.id)))
     for user in users:
@@ -182,18 +183,17 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
                 return done, True
             if instance.next_timer_due_at is None or instance.has_incident:
                 return done, False
-            task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at)
-            db.session.commit()
+            with unit_of_work():
+                task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at)
             continue
         current = _task_data(complaint, task)
         for user in _candidates(task, users, rng):
             values = fill_form(task.form, scenario, dict(visits), current)
             try:
-                task_ops.complete_task(user, task.id, values)
+                with unit_of_work():
+                    task_ops.complete_task(user, task.id, values)
             except Forbidden:
-                db.session.rollback()
                 continue
-            db.session.commit()
             fill_form(task.form, scenario, visits, current)  # count the visit
             done += 1
             break
@@ -204,13 +204,12 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
 
 def _withdraw(complaint: Complaint, users: list[User]) -> bool:
     """Record the first message the diagram offers people now (a withdrawal in the shipped one)."""
-    for user in users:
-        offered = available_messages(user, complaint)
-        if offered:
-            send_message(user, complaint, offered[0].name, WITHDRAWAL_REASON)
-            db.session.commit()
-            return True
-    db.session.rollback()
+    with unit_of_work():
+        for user in users:
+            offered = available_messages(user, complaint)
+            if offered:
+                send_message(user, complaint, offered[0].name, WITHDRAWAL_REASON)
+                return True
     return False
 
 
@@ -255,7 +254,6 @@ def register_simulated(actor: User, scenario: dict, index: int, received_at: dat
         description=description, claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
         currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA,
         received_at=received_at)
-    db.session.commit()
     return complaint
 
 
@@ -268,10 +266,10 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
     for index, path in enumerate(path_plan(count, seed)):
         scenario = PATHS[path]
         try:
-            complaint = register_simulated(registrar, scenario, index)
+            with unit_of_work():
+                complaint = register_simulated(registrar, scenario, index)
             completions, finished = drive(complaint, scenario, users, rng)
         except DomainError:
-            db.session.rollback()
             completions, finished = 0, False
         outcome.task_completions += completions
         if finished:

@@ -1,4 +1,4 @@
-"""API routes: parse -> authorize -> call the operation -> commit -> respond."""
+"""API routes: parse -> authorize -> call the operation -> respond (the door, ``unit_of_work``, commits)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.exc import OperationalError
 
 from ..auth import expired_token, token_user
 from ..domain import tasks as task_ops
@@ -22,7 +21,7 @@ from ..domain.deadlines import parse_received
 from ..domain.addresses import clean_address
 from ..domain.messages import available_messages, send_message
 from ..domain.notes import add_note, notes_of
-from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
+from ..domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
 from ..domain.search import Filters, search
 from ..domain.views import complaint_story, usernames
@@ -53,9 +52,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.errorhandler(DomainError)
 def _domain_error(err: DomainError):
-    db.session.rollback()
     body = {"error": {"code": err.code, "message": err.message, "details": err.details}}
-    return jsonify(body), err.status
+    return jsonify(body), err.status, ({"Retry-After": "1"} if err.code == "unavailable" else {})
 
 
 # App-wide, so that a URL under /api/ that matches no route (``/api/v1/incidents/abc/retry``) answers in JSON
@@ -77,9 +75,8 @@ def _bad_method(err):
 
 @bp.errorhandler(OperationalError)
 def _database_busy(err):
-    """The database could not take the request now (a lock held too long, a lost connection): nothing was
-    changed, and the client may retry."""
-    db.session.rollback()
+    """The database could not take the request before its view ran (signing in): nothing was changed, and
+    the client may retry. (Inside a view the door turns this into ``Unavailable``.)"""
     body = {"error": {"code": "unavailable", "message": "the database is busy or unreachable; nothing was "
                       "changed, retry in a moment", "details": {}}}
     return jsonify(body), 503, {"Retry-After": "1"}
@@ -106,20 +103,6 @@ def _paging(args, default: int, most: int) -> tuple[int, int]:
     return int(limit), int(offset)
 
 
-def _commit():
-    """Commit the request's work; a lost race becomes a 409 and changes nothing."""
-    try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError) as err:
-        db.session.rollback()
-        raise Conflict("the change conflicts with another one made at the same time; reload and retry") from err
-    except OperationalError as err:
-        db.session.rollback()
-        if "locked" in str(err).lower() or "deadlock" in str(err).lower():
-            raise Conflict("the complaint is busy; retry in a moment") from err
-        raise
-
-
 def authenticated(view):
     """The view acts as the bearer token's user; a browser's session cookie is not enough (``auth``)."""
     @wraps(view)
@@ -128,7 +111,6 @@ def authenticated(view):
             expired = expired_token(request.headers.get("Authorization", ""))
             raise Unauthenticated(f"the token expired at {expired.isoformat()}; ask an administrator for a new one"
                                   if expired else "send Authorization: Bearer <token>")
-        db.session.commit()  # the token's last use, when it was noted (at most every few minutes)
         return view(*args, **kwargs)
     return wrapper
 
@@ -201,17 +183,11 @@ def create_complaint():
     body = _json_body(ComplaintIn)
     key = request.headers.get("Idempotency-Key")
     intake = Intake.of(key, request.get_json()) if key is not None else None
+    # The same key registered at the same moment by another request: this one loses the race on the key and,
+    # run again by the door, finds that one and answers with it.
     if intake and (earlier := registered_before(current_user, intake)) is not None:
         return _replayed(earlier)
-    try:
-        complaint = _register(body, intake)
-        db.session.commit()
-    except IntegrityError:  # the same key registered at the same moment by another request: that one stands
-        db.session.rollback()
-        earlier = registered_before(current_user, intake) if intake else None
-        if earlier is None:
-            raise Conflict("the change conflicts with another one made at the same time; retry") from None
-        return _replayed(earlier)
+    complaint = _register(body, intake)
     return jsonify(complaint_out(complaint)), 201
 
 
@@ -246,7 +222,6 @@ def _register(body: ComplaintIn, intake: Intake | None) -> Complaint:
 
 
 def _replayed(complaint: Complaint):
-    db.session.commit()  # nothing of this request's to keep; ends the read transaction
     return jsonify(complaint_out(complaint)), 200, {"Idempotent-Replayed": "true"}
 
 
@@ -314,7 +289,6 @@ def post_message(reference):
     body = _json_body(MessageIn)
     complaint = get_complaint(reference)
     send_message(current_user, complaint, body.name, body.reason)
-    _commit()
     return jsonify(complaint_out(complaint))
 
 
@@ -326,7 +300,6 @@ def post_note(reference):
     body = _json_body(NoteIn)
     complaint = get_complaint(reference)
     add_note(current_user, complaint, body.body)
-    _commit()
     return jsonify(complaint_out(complaint)), 201
 
 
@@ -353,7 +326,6 @@ def task_detail(task_id):
 @api_doc("Claim a task", response=TaskOut)
 def claim_task(task_id):
     task = task_ops.claim(current_user, task_id)
-    _commit()
     return jsonify(task_out(task))
 
 
@@ -362,7 +334,6 @@ def claim_task(task_id):
 @api_doc("Give a claimed task back", response=TaskOut)
 def unclaim_task(task_id):
     task = task_ops.unclaim(current_user, task_id)
-    _commit()
     return jsonify(task_out(task))
 
 
@@ -372,7 +343,6 @@ def unclaim_task(task_id):
 def complete_task(task_id):
     body = _json_body(CompleteIn)
     task = task_ops.complete_task(current_user, task_id, body.data)
-    _commit()
     return jsonify(task_out(task))
 
 
@@ -381,7 +351,6 @@ def complete_task(task_id):
 @api_doc("Retry the failed step of an incident", response=IncidentOut)
 def retry_incident(incident_id):
     incident = task_ops.retry_incident(current_user, incident_id)
-    _commit()
     return jsonify(IncidentOut.model_validate(incident, from_attributes=True).model_dump(mode="json"))
 
 

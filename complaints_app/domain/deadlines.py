@@ -70,12 +70,12 @@ def legal_calendar(jurisdiction: str) -> LegalCalendar:
         return DEFAULT_CALENDARS[jurisdiction]
     cache = current_app.extensions.setdefault("complaints.statutory_calendars", {"at": -CALENDAR_CACHE_SECONDS})
     if monotonic() - cache["at"] > CALENDAR_CACHE_SECONDS:
-        try:
-            rows = {row.country: LegalCalendar(row.country, row.region, row.holidays_worked_from,
-                                               row.holidays_worked_until, row.note)
-                    for row in db.session.scalars(select(StatutoryCalendar))}
+        try:  # in a savepoint: a failed read must not end the caller's transaction
+            with db.session.begin_nested():
+                rows = {row.country: LegalCalendar(row.country, row.region, row.holidays_worked_from,
+                                                   row.holidays_worked_until, row.note)
+                        for row in db.session.scalars(select(StatutoryCalendar))}
         except SQLAlchemyError:  # a database not made yet (``init`` runs the migrations first)
-            db.session.rollback()
             rows = {}
         cache.update(rows=rows, at=monotonic())
     return cache["rows"].get(jurisdiction) or DEFAULT_CALENDARS[jurisdiction]

@@ -7,7 +7,8 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask_babel import gettext as _
@@ -94,18 +95,29 @@ def token_expiry(token: str):
 TOKEN_USE_PRECISION = timedelta(minutes=5)
 
 
+# A request's user with their roles and limits, in one query (the requests of a busy client add up).
+_TOKEN_USER = select(ApiToken).options(joinedload(ApiToken.user).options(
+    joinedload(User.role_rows), joinedload(User.limits))).where(
+    ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+
+
 def user_for_token(token: str) -> User | None:
-    """The active user of an unrevoked token; notes when the token was last used (to the few minutes, so a
-    busy client does not write on every request). Flushes."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
-                                                   ApiToken.revoked_at.is_(None)))
+    """The active user of an unrevoked token, with roles and limits, in one query; notes when the token was
+    last used (to the few minutes, so a busy client does not write on every request; the request's own
+    commit stores it)."""
+    row = db.session.execute(_TOKEN_USER, {"digest": _digest(token)}).unique().scalar_one_or_none()
     now = utcnow()
     if row is None or not row.user.is_active or (row.expires_at is not None and row.expires_at <= now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:
         row.last_used_at = now
-        db.session.flush()
     return row.user
+
+
+def user_with_roles(user_id: int) -> User | None:
+    """A user with roles and limits, in one query (a signed-in page's user)."""
+    return db.session.execute(select(User).options(joinedload(User.role_rows), joinedload(User.limits))
+                              .where(User.id == user_id)).unique().scalar_one_or_none()
 
 
 def seed_lane_roles() -> None:

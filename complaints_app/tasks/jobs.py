@@ -17,29 +17,29 @@ from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
 from ..extensions import db
 from ..models.base import utcnow
+from ..unit_of_work import OutcomeUnknown, Unavailable, unit_of_work
 
 log = logging.getLogger(__name__)
 
 
+# A busy or unreachable database, or a lost race: the job runs again (every job is idempotent).
+TRANSIENT = (Conflict, Unavailable, OutcomeUnknown, OperationalError)
+
+
 def _committed(operation, argument):
-    """Run an operation and commit; roll back on failure."""
-    try:
-        result = operation(argument)
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return result
+    """Run an operation as one unit of work."""
+    with unit_of_work():
+        return operation(argument)
 
 
-@shared_task(name="complaints.fire_timers", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+@shared_task(name="complaints.fire_timers", autoretry_for=TRANSIENT, retry_backoff=True,
              max_retries=5)
 def fire_timers(complaint_id: int) -> bool:
     """Fire the due timers of one complaint (a busy database is retried; the sweep re-enqueues anyway)."""
     return _committed(task_ops.fire_timers, complaint_id)
 
 
-@shared_task(name="complaints.render_letter", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+@shared_task(name="complaints.render_letter", autoretry_for=TRANSIENT, retry_backoff=True,
              max_retries=5)
 def render_letter(letter_id: int) -> bool:
     """Render one letter's PDF (a second message for the same letter does nothing)."""
@@ -71,33 +71,33 @@ def deliver_notification(notification_id: int) -> bool:
     return hand_over(notify.claim_notification, notify.record_notification, notification_id)
 
 
-@shared_task(name="complaints.send_letter", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(name="complaints.send_letter", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def send_letter(letter_id: int) -> bool:
     """E-mail one rendered letter whose delivery is due (a failed attempt waits on the letter for the next)."""
     return deliver_letter(letter_id)
 
 
-@shared_task(name="complaints.assemble_batch", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+@shared_task(name="complaints.assemble_batch", autoretry_for=TRANSIENT, retry_backoff=True,
              max_retries=5)
 def assemble_batch(batch_id: int) -> bool:
     """Join a print run's letters and enclosures into its one PDF (a second message does nothing)."""
     return _committed(post.assemble_batch, batch_id)
 
 
-@shared_task(name="complaints.tick_clock", autoretry_for=(Conflict, OperationalError), retry_backoff=True,
+@shared_task(name="complaints.tick_clock", autoretry_for=TRANSIENT, retry_backoff=True,
              max_retries=5)
 def tick_clock(complaint_id: int) -> str | None:
     """Warn before, or record, a statutory deadline that is due now (idempotent)."""
     return _committed(clock_tick.tick, complaint_id)
 
 
-@shared_task(name="complaints.remind", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(name="complaints.remind", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def remind(task_id: str) -> bool:
     """Send a task's due reminder (idempotent)."""
     return _committed(reminders.remind, task_id)
 
 
-@shared_task(name="complaints.mail_notification", autoretry_for=(OperationalError,), retry_backoff=True,
+@shared_task(name="complaints.mail_notification", autoretry_for=TRANSIENT, retry_backoff=True,
              max_retries=5)
 def mail_notification(notification_id: int) -> bool:
     """E-mail one notification whose e-mail is due (once it is sent, never again)."""
@@ -113,16 +113,16 @@ def sweep() -> int:
     """Enqueue whatever the database says is due: timers, statutory clocks, reminders, letters to render
     or send, print runs to assemble, notifications to e-mail (beat runs this every second; each read is an
     indexed range)."""
-    work = [
-        (fire_timers, task_ops.due_timer_complaints()),
-        (tick_clock, clock.due_clocks()),
-        (remind, reminders.due_reminders()),
-        (render_letter, letters.letters_to_render()),
-        (send_letter, letter_delivery.letters_to_send()),
-        (assemble_batch, post.batches_to_assemble()),
-        (mail_notification, notify.notifications_to_mail()),
-    ]
-    db.session.rollback()
+    with unit_of_work():  # reads only: no transaction stays open while the jobs are sent
+        work = [
+            (fire_timers, task_ops.due_timer_complaints()),
+            (tick_clock, clock.due_clocks()),
+            (remind, reminders.due_reminders()),
+            (render_letter, letters.letters_to_render()),
+            (send_letter, letter_delivery.letters_to_send()),
+            (assemble_batch, post.batches_to_assemble()),
+            (mail_notification, notify.notifications_to_mail()),
+        ]
     for job, ids in work:
         for argument in ids:
             job.delay(argument)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from ..domain.notify import unread_count
-from ..extensions import babel, csrf, db, limiter, login_manager
+from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
 from . import admin, auth, company, complaints, inbox, letters, post, processes, reports, standards, tasks, vendor
 from .csp import CSP
@@ -98,7 +98,6 @@ def _countdown(when: date | datetime) -> str:
 
 
 def _domain_error(err: DomainError):
-    db.session.rollback()
     if isinstance(err, NotFound):
         return render_template("error.html", message=err.message, status=404), 404
     if request.method == "POST":

@@ -52,7 +52,6 @@ def create():
     user = create_user(form.get("username", "").strip(), form.get("password", ""), form.getlist("roles"),
                        display_name=form.get("display_name") or None, email=form.get("email") or None,
                        team=form.get("team") or None, language=form.get("language", "en"), limits=_limits())
-    db.session.commit()
     flash(_("Created %(name)s.", name=user.username), "info")
     return redirect(url_for("admin.edit", user_id=user.id))
 
@@ -68,7 +67,6 @@ def edit(user_id):
         update_user(current_user, user, roles=form.getlist("roles"), team=form.get("team"),
                     language=form.get("language", "en"), limits=_limits(), active=form.get("active") == "1",
                     position={lang: form.get(f"position_{lang}", "") for lang in ("pl", "en", "uk")})
-        db.session.commit()
         flash(_("Saved."), "info")
         return redirect(url_for("admin.edit", user_id=user.id))
     made = session.pop(NEW_TOKEN, None)  # shown once, on the page the creation led to
@@ -87,7 +85,6 @@ def new_token(user_id):
     days = request.form.get("days", str(TOKEN_DAYS))
     token = create_token(user, (request.form.get("name") or "api")[:120],
                          int(days) if days.isascii() and days.isdigit() and len(days) < 5 else 0)
-    db.session.commit()
     # Shown once, never stored (only its hash is kept): carried to the user's page in the signed session,
     # so that reloading the page neither shows it again nor posts a second token.
     session[NEW_TOKEN] = {"user": user.id, "token": token}
@@ -97,7 +94,6 @@ def new_token(user_id):
 @bp.post("/tokens/<int:token_id>/revoke")
 def revoke(token_id):
     token = revoke_token(current_user, token_id)
-    db.session.commit()
     flash(_("Token revoked."), "info")
     return redirect(url_for("admin.edit", user_id=token.user_id))
 
@@ -109,7 +105,6 @@ def lanes():
         if not lane:
             raise InvalidInput(_("Name the lane as it is written in the diagram."))
         set_lane_role(lane[:120], request.form.get("role", ""))
-        db.session.commit()
         flash(_("Lane %(lane)s saved; new tasks in it go to that role.", lane=lane), "info")
         return redirect(url_for("admin.lanes"))
     rows = list(db.session.scalars(select(LaneRole).order_by(LaneRole.lane)))
@@ -135,7 +130,6 @@ def legal_calendar_save(country):
     calendars.save_legal_calendar(current_user, country, region=form.get("region"),
                                   worked_from=form.get("holidays_worked_from"),
                                   worked_until=form.get("holidays_worked_until"), note=form.get("note"))
-    db.session.commit()
     flash(_("Saved: statutory deadlines counted from now on follow it."), "info")
     return redirect(url_for("admin.calendar_list") + f"#statutory-{country}")
 
@@ -147,7 +141,6 @@ def calendar_save(calendar_id=None):
     row = calendars.save_calendar(current_user, calendar_id, name=request.form.get("name", ""),
                                   country=request.form.get("country", ""), team=request.form.get("team"),
                                   hours=_hours_from_form())
-    db.session.commit()
     flash(_("Calendar %(name)s saved.", name=row.name), "info")
     return redirect(url_for("admin.calendar_list"))
 
@@ -155,7 +148,6 @@ def calendar_save(calendar_id=None):
 @bp.post("/calendars/<int:calendar_id>/closures")
 def closure_add(calendar_id):
     calendars.add_closure(current_user, calendar_id, request.form.get("day", ""), request.form.get("reason", ""))
-    db.session.commit()
     flash(_("Closure day added; new internal deadlines skip it (statutory ones do not)."), "info")
     return redirect(url_for("admin.calendar_list"))
 
@@ -163,5 +155,4 @@ def closure_add(calendar_id):
 @bp.post("/closures/<int:closure_id>/delete")
 def closure_delete(closure_id):
     calendars.remove_closure(current_user, closure_id)
-    db.session.commit()
     return redirect(url_for("admin.calendar_list"))

@@ -13,9 +13,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..domain.errors import InvalidInput
-from ..domain.users import authenticate, change_password
-from ..extensions import db, limiter, login_manager
-from ..models import User
+from ..domain.users import authenticate, change_password, user_with_roles
+from ..extensions import limiter, login_manager
 from ..models.base import MAX_ROW_ID
 
 bp = Blueprint("auth", __name__)
@@ -28,7 +27,7 @@ def _load_user(session_id: str):
     if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()) \
             or int(user_id) > MAX_ROW_ID:
         return None
-    user = db.session.get(User, int(user_id))
+    user = user_with_roles(int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
@@ -85,7 +84,6 @@ def logout():
     """Log out everywhere: the session cookie is signed, not stored, so a copy of it would outlive a plain
     log out; raising the user's session version ends every copy."""
     current_user.end_sessions()
-    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -98,15 +96,13 @@ def password():
         try:
             change_password(current_user, form.current.data, form.new.data)
         except InvalidInput as err:
-            db.session.rollback()
             form.current.errors.append(err.message)
         else:
             current_user.end_sessions()  # a session opened with the old password ends
-            db.session.commit()
             login_user(current_user._get_current_object())  # this one goes on, under the new version
             flash(_("Your password is changed; you were logged out everywhere else."), "info")
             return redirect(url_for("inbox.index"))
-    return render_template("password.html", form=form)
+    return render_template("password.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/language")
@@ -116,5 +112,4 @@ def language():
     choice = request.form.get("language")
     if choice in ("pl", "en"):
         current_user.language = choice
-        db.session.commit()
     return redirect(_safe_next(request.form.get("next")))

@@ -18,7 +18,6 @@ from ..domain.letterheads import letterheads as all_letterheads
 from ..domain.letters import sample_html, sample_pdf
 from ..domain.standards import LANGUAGES as PROCEDURE_LANGUAGES
 from ..domain.standards import published, save
-from ..extensions import db
 from ..letters import LANGUAGES, LetterError, body_markup
 from ..models.letters import ADR_PARTICIPATION
 
@@ -53,10 +52,8 @@ def letterhead_save(country):
     try:
         save_letterhead(current_user, country, request.form.to_dict())
     except InvalidInput as err:
-        db.session.rollback()
         flash(err.message, "error")
         return _letterheads_page({country: err.details.get("fields", {})}, {country: request.form.to_dict()}, 400)
-    db.session.commit()
     flash(_("The letterhead for %(country)s is saved; letters made from now on carry it.", country=country), "info")
     return redirect(url_for("company.letterheads") + f"#letterhead-{country}")
 
@@ -68,7 +65,6 @@ def enclosure_upload(key):
         raise InvalidInput(_("Choose the PDF to upload."))
     data = file.stream.read(MAX_ENCLOSURE_BYTES + 1)
     upload(current_user, key, file.filename, data)
-    db.session.commit()
     flash(_("Uploaded: letters made from now on enclose it."), "info")
     return redirect(url_for("company.letterheads") + "#enclosures")
 
@@ -81,7 +77,6 @@ def procedure():
         raise InvalidInput(_("The procedure is published in %(languages)s.", languages=", ".join(PROCEDURE_LANGUAGES)))
     if request.method == "POST":
         save(current_user, language, request.form.get("body", ""))
-        db.session.commit()
         flash(_("Published: /standards shows it now."), "info")
         return redirect(url_for("company.procedure", language=language))
     text = published(language)

@@ -25,7 +25,6 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -63,6 +62,7 @@ from ..domain.tasks import retry_incident
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
 from ..domain.forms import parse_amount, storable
+from ..unit_of_work import idempotent
 from ..models import Attachment, Complaint, Customer, Incident, User
 from ..models.base import utcnow
 from .export import csv_lines
@@ -164,6 +164,7 @@ class ComplaintForm(FlaskForm):
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @login_required
+@idempotent
 def new():
     """Register a complaint: a new customer or one found by name, e-mail or phone; files attached."""
     require_role(current_user, *REGISTER_ROLES)
@@ -194,29 +195,21 @@ def new():
                 form.customer_phone.data or None, form.language.data, details=details, chosen=chosen,
                 same_as=same_as, update=update, new=new)
         except CustomerMismatch as err:  # the form comes back with the question; nothing is registered
-            db.session.rollback()
             return _new_page(form, chosen, None, mismatch=err, had_files=bool(uploads)), 409
         except Forbidden as err:  # storing the details typed was not theirs to do; nothing is registered
-            db.session.rollback()
             flash(err.message, "error")
             return _new_page(form, chosen, None, had_files=bool(uploads)), 403
-        try:
-            complaint = register_complaint(
-                current_user, customer=customer, channel=form.channel.data, category=form.category.data,
-                description=form.description.data, product=form.product.data or None,
-                claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
-                jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
-                customer_changes=changed, intake=intake, answer_by="email" if form.answer_by_email.data else None,
-                quote_description=form.quote_description.data)
-            for upload in uploads:
-                add_attachment(current_user, complaint, upload)
-            db.session.commit()
-        except IntegrityError:  # the same form, sent twice at once: the other request registered it
-            db.session.rollback()
-            earlier = registered_before(current_user, intake)
-            if earlier is None:
-                raise
-            return _sent_twice(earlier)
+        # The same form sent twice at once: one registers, the other loses the race on its key and, run
+        # again by the door (``idempotent``), finds it registered.
+        complaint = register_complaint(
+            current_user, customer=customer, channel=form.channel.data, category=form.category.data,
+            description=form.description.data, product=form.product.data or None,
+            claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
+            jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
+            customer_changes=changed, intake=intake, answer_by="email" if form.answer_by_email.data else None,
+            quote_description=form.quote_description.data)
+        for upload in uploads:
+            add_attachment(current_user, complaint, upload)
         flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
         if complaint.product and complaint.product.strip():
             _flash_same_product(recent_complaints(current_user, customer, exclude=complaint.id,
@@ -226,7 +219,6 @@ def new():
 
 
 def _sent_twice(earlier: Complaint):
-    db.session.commit()
     flash(_("This form was sent already: %(reference)s is registered once.", reference=earlier.reference), "info")
     return redirect(url_for("complaints.show", reference=earlier.reference))
 
@@ -296,7 +288,6 @@ def attach(reference):
         raise InvalidInput(_("Choose a file to attach."))
     for upload in uploads:
         add_attachment(current_user, complaint, upload)
-    db.session.commit()
     flash(_("Attached."), "info")
     return redirect(url_for("complaints.show", reference=reference))
 
@@ -384,7 +375,6 @@ def show(reference):
 def note(reference):
     complaint = get_complaint(reference)
     add_note(current_user, complaint, request.form.get("body", ""))
-    db.session.commit()
     flash(_("Note added (for staff only)."), "info")
     return redirect(url_for("complaints.show", reference=reference) + "#notes")
 
@@ -399,7 +389,6 @@ def contact(reference):
     if changed:
         audit(complaint, "customer_updated", current_user,
               data={"customer": complaint.customer.id, "changes": sorted(changed)})
-    db.session.commit()
     flash(_("The customer's details are saved; letters made from now on use them.") if changed
           else _("Nothing changed."), "info")
     return redirect(url_for("complaints.show", reference=reference))
@@ -411,7 +400,6 @@ def answer_channel(reference):
     """Record how the customer asked to get our answers (art. 5 of the Polish Act of 5 August 2015)."""
     complaint = get_complaint(reference)
     set_answer_channel(current_user, complaint, request.form.get("channel") or None)
-    db.session.commit()
     flash(_("Recorded: our letters go that way from now on."), "info")
     return redirect(url_for("complaints.show", reference=reference))
 
@@ -432,7 +420,6 @@ def incident_retry(incident_id):
     complaint = db.session.get(Complaint, incident.complaint_id)
     again = db.session.scalar(select(Incident).where(Incident.complaint_id == complaint.id,
                                                      Incident.resolved_at.is_(None)).order_by(Incident.id.desc()))
-    db.session.commit()
     if again is None:
         flash(_("The step ran again; the complaint goes on."), "info")
     else:
@@ -464,7 +451,6 @@ def message(reference):
     """Record what the diagram waits to hear (e.g. the customer withdrawing), with the reason."""
     complaint = get_complaint(reference)
     send_message(current_user, complaint, request.form.get("name", ""), request.form.get("reason", ""))
-    db.session.commit()
     flash(_("Recorded; the process has moved on."), "info")
     return redirect(url_for("complaints.show", reference=reference))
 
@@ -476,6 +462,5 @@ def extend(reference):
     complaint = get_complaint(reference)
     extend_by_hand(current_user, complaint, request.form.get("reasons", ""), request.form.get("circumstances", ""),
                    request.form.get("expected_on") or None)
-    db.session.commit()
     flash(_("Deadline extended; the customer is told why and when to expect the answer."), "info")
     return redirect(url_for("complaints.show", reference=reference))

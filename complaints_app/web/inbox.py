@@ -62,7 +62,6 @@ def notifications_read():
     """Mark one notification (``id``) or all of mine read."""
     raw = request.form.get("id", "")
     notify.mark_read(current_user, int(raw) if raw.isdigit() and len(raw) < 12 else None)
-    db.session.commit()
     return redirect(url_for("inbox.index"))
 
 
@@ -70,7 +69,6 @@ def notifications_read():
 @login_required
 def claim(task_id):
     task_ops.claim(current_user, task_id)
-    db.session.commit()
     flash(_("The task is yours."), "info")
     return redirect(url_for("tasks.show", task_id=task_id))
 
@@ -79,7 +77,6 @@ def claim(task_id):
 @login_required
 def release(task_id):
     task_ops.unclaim(current_user, task_id)
-    db.session.commit()
     flash(_("The task is back in the queue."), "info")
     return redirect(url_for("inbox.index", scope="available"))
 

@@ -78,7 +78,6 @@ def letter_resend(letter_id):
     require_role(current_user, *WRITERS)
     channel = request.form.get("channel") or None
     letter = resend_letter(current_user, letter_id, channel)
-    db.session.commit()
     flash(_("The letter goes to the print queue.") if letter.channel == "post"
           else _("The letter will be e-mailed again."), "info")
     return _back_to(letter)
@@ -88,7 +87,6 @@ def letter_resend(letter_id):
 @login_required
 def letter_correct(letter_id):
     correction = correct_letter(current_user, letter_id, request.form.get("note", ""))
-    db.session.commit()
     flash(_("A corrected version is being prepared."), "info")
     return _back_to(correction)
 
@@ -97,7 +95,6 @@ def letter_correct(letter_id):
 @login_required
 def letter_rerender(letter_id):
     letter = rerender_letter(current_user, letter_id)
-    db.session.commit()
     flash(_("The letter is being made again."), "info")
     return _back_to(letter)
 
@@ -106,7 +103,6 @@ def letter_rerender(letter_id):
 @login_required
 def letter_returned(letter_id):
     letter = record_returned(current_user, letter_id, request.form.get("reason", ""))
-    db.session.commit()
     flash(_("Recorded: the letter came back. Find another address or way to reach the customer, then send it "
             "again."), "info")
     return _back_to(letter)
@@ -124,17 +120,14 @@ def write(reference):
         try:
             if request.form.get("action") == "send":
                 letter = write_correspondence(current_user, complaint, subject, body)
-                db.session.commit()
                 flash(_("Letter %(ref)s/%(number)s written; it goes to the customer as soon as its PDF is made.",
                         ref=complaint.reference, number=letter.number), "info")
                 return redirect(url_for("complaints.show", reference=reference))
             preview = body_markup(preview_correspondence(current_user, complaint, subject, body))
         except InvalidInput as err:
-            db.session.rollback()
             errors = err.details.get("fields", {})
             flash(err.message, "error")
         except LetterError as err:
-            db.session.rollback()
             flash(str(err), "error")
     else:
         require_view(current_user, complaint)

@@ -13,7 +13,6 @@ from ..domain import letter_store
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.post import POSTERS, batch_letters, get_batch, make_batch, recent_batches, record_posted, retry_batch, to_post
 from ..domain.access import require_role
-from ..extensions import db
 from ..models.base import utcnow
 
 bp = Blueprint("post", __name__, url_prefix="/post")
@@ -37,7 +36,6 @@ def index():
 @login_required
 def make_run():
     batch = make_batch(current_user, _today())
-    db.session.commit()
     flash(_("Print run %(day)s #%(n)s: %(count)s letters; its PDF is being made.", day=batch.day.isoformat(),
             n=batch.sequence, count=batch.letter_count), "info")
     return redirect(url_for("post.index"))
@@ -63,7 +61,6 @@ def posted(batch_id):
         raise InvalidInput(_("Give the day the letters were posted.")) from None
     chosen = [int(v) for v in request.form.getlist("letter") if v.isascii() and v.isdigit() and len(v) < 12]
     count = record_posted(current_user, batch_id, day, chosen or None)
-    db.session.commit()
     flash(_("%(count)s letters recorded as posted on %(day)s.", count=count, day=day.isoformat()), "info")
     return redirect(url_for("post.index"))
 
@@ -72,5 +69,4 @@ def posted(batch_id):
 @login_required
 def retry(batch_id):
     retry_batch(current_user, batch_id)
-    db.session.commit()
     return redirect(url_for("post.index"))

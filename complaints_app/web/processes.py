@@ -15,6 +15,7 @@ from ..extensions import db
 from ..domain.services import SERVICES
 from ..domain.views import localized_xml
 from ..models import DefinitionFile, LaneRole, ProcessDefinition, User, WorkflowInstance
+from ..unit_of_work import attempt
 from .csp import CSP
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -68,12 +69,10 @@ def deploy():
     try:
         definition = processes.deploy(files, current_user, comment, process_id)
     except InvalidInput as err:
-        db.session.rollback()
         flash(_("Nothing was deployed: the diagram has problems."), "error")
         return render_template("processes.html", versions=_versions(), running={}, finished={}, authors={},
                                problems=err.details.get("problems", [{"message": err.message}]),
                                drafts=drafts.open_drafts(current_user)), 400
-    db.session.commit()
     return _deployed(definition)
 
 
@@ -119,20 +118,19 @@ def migration_plan(definition_id):
 
 @bp.post("/<int:definition_id>/migration")
 def migration_run(definition_id):
-    """Move one complaint (``complaint``) or every movable one (``all``); each is committed on its own."""
+    """Move one complaint (``complaint``) or every movable one (``all``); one that cannot move stays."""
     if request.form.get("all"):
         ids = [c.complaint_id for c in migration.dry_run(current_user, definition_id) if c.movable]
     else:
         raw = request.form.get("complaint", "")
         ids = [int(raw)] if raw.isdigit() and len(raw) < 12 else []
     moved = 0
-    for complaint_id in ids:
+    for complaint_id in ids:  # one that cannot move stays where it is; the others move
         try:
-            migration.migrate(current_user, definition_id, complaint_id)
-            db.session.commit()
+            with attempt():
+                migration.migrate(current_user, definition_id, complaint_id)
             moved += 1
         except Conflict as err:
-            db.session.rollback()
             flash(err.message, "error")
     flash(_("%(count)s complaint(s) moved to this version.", count=moved), "info")
     return redirect(url_for("processes.migration_plan", definition_id=definition_id))
@@ -142,7 +140,6 @@ def migration_run(definition_id):
 def redeploy(definition_id):
     """Roll back: this version's files deployed again as the newest version."""
     definition = processes.redeploy(current_user, definition_id)
-    db.session.commit()
     return _deployed(definition)
 
 
@@ -150,7 +147,6 @@ def redeploy(definition_id):
 def draft_start(definition_id):
     """Open a version in the modeller: a new draft with its files."""
     draft = drafts.start_draft(current_user, definition_id)
-    db.session.commit()
     return redirect(url_for("processes.draft_page", draft_id=draft.id))
 
 
@@ -179,7 +175,6 @@ def _json() -> dict:
 
 
 def _json_error(err, status):
-    db.session.rollback()
     return jsonify({"error": {"code": err.code, "message": err.message},
                     "message": err.message, "problems": err.details.get("problems", [])}), status
 
@@ -190,7 +185,6 @@ def draft_save(draft_id):
         drafts.save_draft(current_user, drafts.get_draft(current_user, draft_id), _json().get("files"))
     except (InvalidInput, Conflict) as err:
         return _json_error(err, err.status)
-    db.session.commit()
     return jsonify({"saved": True})
 
 
@@ -212,6 +206,5 @@ def draft_deploy(draft_id):
                                          body.get("files"))
     except (InvalidInput, Conflict) as err:
         return _json_error(err, err.status)
-    db.session.commit()
     _deployed(definition)
     return jsonify({"version": definition.version, "url": url_for("processes.show", definition_id=definition.id)})

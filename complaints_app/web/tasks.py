@@ -15,6 +15,7 @@ from ..domain.views import complaint_story, eligible_users, task_answers, task_f
 from ..extensions import db
 from ..letters import LetterError, body_markup
 from ..models import Complaint, User
+from ..unit_of_work import attempt
 
 bp = Blueprint("tasks", __name__)
 
@@ -39,24 +40,21 @@ def show(task_id):
     status = 200
     if request.method == "POST":
         submitted = {f["id"]: request.form.get(f["id"]) for f in task.form if f["id"] in request.form}
-        try:
-            task_ops.complete_task(current_user, task.id, submitted)
+        try:  # refused, the completion is undone and the page shown again from the state before it
+            with attempt():
+                task_ops.complete_task(current_user, task.id, submitted)
         except InvalidInput as err:
-            db.session.rollback()
             errors = err.details.get("fields", {})
             values.update(submitted)
             if not errors:  # field errors are listed above the form, each linked to its field
                 flash(err.message, "error")
             status = 400
         except (Forbidden, Conflict) as err:  # the page is shown again with what was typed, and why
-            db.session.rollback()
             values.update(submitted)
             errors = {"": err.message}
             flash(err.message, "error")
             status = err.status
-            db.session.refresh(task)
         else:
-            db.session.commit()
             flash(_("Done: %(task)s.", task=localized(task.name, task.properties)), "info")
             return redirect(url_for("complaints.show", reference=complaint.reference))
     story = complaint_story(complaint)
@@ -89,6 +87,5 @@ def reassign(task_id):
     if assignee is None:
         raise InvalidInput(_("Choose who takes the task."))
     task_ops.reassign(current_user, task_id, assignee)
-    db.session.commit()
     flash(_("The task now belongs to %(name)s.", name=assignee.display_name), "info")
     return redirect(url_for("tasks.show", task_id=task_id))

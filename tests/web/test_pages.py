@@ -118,7 +118,7 @@ def test_the_list_finds_complaints_by_customer_and_the_csv_names_customer_and_de
 def test_password_change(login, people):
     client = login(people.staff2)
     bad = client.post("/password", data={"current": "wrong", "new": "another long one", "repeat": "another long one"})
-    assert bad.status_code == 200 and b"not right" in bad.data
+    assert bad.status_code == 400 and b"not right" in bad.data
     good = client.post("/password", data={"current": "correct horse battery", "new": "another long one",
                                           "repeat": "another long one"})
     assert good.status_code == 302
