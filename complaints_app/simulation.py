@@ -24,7 +24,7 @@ from .domain.messages import available_messages, send_message
 from .domain.users import create_user
 from .extensions import db
 from .models import Complaint, HumanTask, User, WorkflowInstance
-from .unit_of_work import unit_of_work
+from .unit_of_work import replayable, unit_of_work
 
 # Scenario values may be lists: one value per visit of the field (then the last one repeats).
 PATHS: dict[str, dict] = {
@@ -183,15 +183,13 @@ def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.R
                 return done, True
             if instance.next_timer_due_at is None or instance.has_incident:
                 return done, False
-            with unit_of_work():
-                task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at)
+            replayable(lambda: task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at))
             continue
         current = _task_data(complaint, task)
         for user in _candidates(task, users, rng):
             values = fill_form(task.form, scenario, dict(visits), current)
             try:
-                with unit_of_work():
-                    task_ops.complete_task(user, task.id, values)
+                replayable(lambda: task_ops.complete_task(user, task.id, values))
             except Forbidden:
                 continue
             fill_form(task.form, scenario, visits, current)  # count the visit
@@ -266,8 +264,7 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
     for index, path in enumerate(path_plan(count, seed)):
         scenario = PATHS[path]
         try:
-            with unit_of_work():
-                complaint = register_simulated(registrar, scenario, index)
+            complaint = replayable(lambda: register_simulated(registrar, scenario, index))
             completions, finished = drive(complaint, scenario, users, rng)
         except DomainError:
             completions, finished = 0, False

@@ -18,6 +18,7 @@ is read again after the commit. A response of 400 or more rolls the work back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 from contextlib import contextmanager
 from functools import wraps
 
@@ -27,9 +28,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import Conflict, DomainError
+from .domain.replay import ReplayCarefully, optimistic
 from .extensions import db
 
 RETRY_KEY = "Idempotency-Key"
+T = TypeVar("T")
 
 
 class Unavailable(DomainError):
@@ -122,31 +125,48 @@ def idempotent(view: Callable) -> Callable:
     return view
 
 
+def replayable(work: Callable[[], T]) -> T:
+    """Run ``work()`` as one unit of work with services called bare (``replay``); if one fails, the work is
+    rolled back and run once more, every service in its own savepoint. ``work`` must only touch the database
+    (jobs it asks for are sent after the commit), so running it twice is safe."""
+    try:
+        with optimistic(), unit_of_work():
+            return work()
+    except ReplayCarefully:
+        pass
+    with unit_of_work():
+        return work()
+
+
 def through_the_door(view: Callable) -> Callable:
     """The view, run as one unit of work. A failed response (400 and above) is rolled back. An idempotent
-    request that loses a race is run once more."""
+    request that loses a race is run once more; so is one whose service call failed (see ``replayable``)."""
     @wraps(view)
     def door(*args, **kwargs):
         tries = 2 if getattr(view, "idempotent", False) or request.headers.get(RETRY_KEY) else 1
-        for attempt_number in range(1, tries + 1):
-            if attempt_number > 1:
-                _forget_flashes()  # what the first run said it did, it did not do
+        careful = False
+        while True:
             try:
-                with unit_of_work():
+                with optimistic(not careful), unit_of_work():
                     response = current_app.make_response(view(*args, **kwargs))
                     if response.status_code >= 400:
                         raise _Refusal(response)
                 return response
             except _Refusal as refusal:
                 return refusal.response
+            except ReplayCarefully:
+                if careful:
+                    raise AssertionError("a careful run never asks to be replayed") from None
+                careful = True
             except Conflict:
-                if attempt_number == tries:
+                tries -= 1
+                if tries == 0:
                     _forget_flashes()
                     raise
             except DomainError:
                 _forget_flashes()
                 raise
-        raise AssertionError("unreachable")
+            _forget_flashes()  # what the first run said it did, it did not do
     return door
 
 

@@ -127,3 +127,35 @@ def test_staff_are_told_the_process_stopped_and_process_owners_see_why(login, pe
     assert "__class__" not in staff_page
     owner_page = login(people.owner).get(f"/complaints/{complaint.reference}").data.decode()
     assert "Problem at “Run script”" in owner_page and "__class__" in owner_page
+
+
+@pytest.fixture
+def write_then_fail():
+    """A service that writes (a note) and then fails: its write must not outlive its failure."""
+    from complaints_app.domain.notes import add_note
+    from complaints_app.domain.services import SERVICES, ServiceFailed, service
+
+    @service("test_write_then_fail")
+    def fail(ctx, call):
+        add_note(ctx.actor, ctx.complaint, "written by a step that then failed")
+        raise ServiceFailed("the step failed after writing")
+    yield
+    SERVICES.pop("test_write_then_fail")
+
+
+def test_a_step_that_fails_after_writing_leaves_only_its_incident_and_the_request_answers(
+        client, people, write_then_fail):
+    from complaints_app.models import AuditEvent, Complaint, Note
+    from tests.test_api import COMPLAINT
+
+    deploy_variant(people.owner, "", service_topic="test_write_then_fail")
+    token = create_token(people.staff, "t")
+    db.session.commit()
+    response = client.post("/api/v1/complaints", json=COMPLAINT, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.json
+    assert [i["kind"] for i in response.json["incidents"]] == ["service"]
+    assert "failed after writing" in response.json["incidents"][0]["message"]
+    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == response.json["reference"]))
+    assert db.session.scalars(select(Note).where(Note.complaint_id == complaint.id)).all() == []
+    kinds = db.session.scalars(select(AuditEvent.kind).where(AuditEvent.complaint_id == complaint.id)).all()
+    assert kinds.count("complaint_registered") == 1 and "incident_opened" in kinds

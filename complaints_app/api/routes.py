@@ -116,8 +116,9 @@ def authenticated(view):
 
 
 def task_out(task: HumanTask, reference: str | None = None, names: dict | None = None) -> dict:
-    if names is None:
-        names = usernames([task.assignee_id])
+    if names is None:  # most often the caller's own task: no read for their name
+        names = ({current_user.id: current_user.username} if task.assignee_id in (None, current_user.id)
+                 else usernames([task.assignee_id]))
     return TaskOut(
         id=task.id, complaint=reference or task_complaint_ref(task), name=task.name, element_id=task.element_id,
         lane=task.lane, role=task.role, state=task.state, assignee=names.get(task.assignee_id),
@@ -325,16 +326,16 @@ def task_detail(task_id):
 @authenticated
 @api_doc("Claim a task", response=TaskOut)
 def claim_task(task_id):
-    task = task_ops.claim(current_user, task_id)
-    return jsonify(task_out(task))
+    task, complaint = task_ops.claim(current_user, task_id)
+    return jsonify(task_out(task, complaint.reference))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @authenticated
 @api_doc("Give a claimed task back", response=TaskOut)
 def unclaim_task(task_id):
-    task = task_ops.unclaim(current_user, task_id)
-    return jsonify(task_out(task))
+    task, complaint = task_ops.unclaim(current_user, task_id)
+    return jsonify(task_out(task, complaint.reference))
 
 
 @bp.post("/tasks/<task_id>/complete")

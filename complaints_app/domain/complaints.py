@@ -17,13 +17,13 @@ from ..extensions import db
 from ..models import Complaint, Customer, Letter, ReferenceCounter, User
 from ..models.base import MAX_ROW_ID, utcnow
 from .access import require_role, require_view
-from .audit import audit
 from .customers import matching_customer
 from .deadline_extensions import extend_deadline
 from .driver import start_workflow, update_process_data
 from .errors import Conflict, InvalidInput, NotFound
 from .processes import process_data
 from .search import visible_to
+from .this_transaction import registered_here
 
 
 def next_reference(year: int) -> tuple[int, str]:
@@ -110,10 +110,13 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
     )
     db.session.add(complaint)
     db.session.flush()
-    audit(complaint, "complaint_registered", actor, data={"reference": reference, "channel": channel})
+    registered_here(complaint.id)
+    plain = dict.fromkeys(("definition_id", "element_id", "element_name", "element_type", "task_id"))
+    first = [{**plain, "kind": "complaint_registered", "data": {"reference": reference, "channel": channel}}]
     if customer_changes:
-        audit(complaint, "customer_updated", actor, data={"customer": customer.id, "changes": customer_changes})
-    start_workflow(complaint, actor, {**process_data(complaint), **(extra_data or {})})
+        first.append({**plain, "kind": "customer_updated",
+                      "data": {"customer": customer.id, "changes": customer_changes}})
+    start_workflow(complaint, actor, {**process_data(complaint), **(extra_data or {})}, first=first)
     return complaint
 
 

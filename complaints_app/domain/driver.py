@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -33,7 +35,9 @@ from .audit import audit, audit_rows
 from .errors import Conflict
 from .processes import latest_definition, runtime
 from .reminders import schedule
+from .replay import ReplayCarefully, is_optimistic
 from .services import SERVICES, ServiceContext, ServiceFailed
+from .this_transaction import last_saved_run, saved_run
 
 INSTANCES = WorkflowInstance.__table__
 
@@ -62,9 +66,17 @@ def _host(complaint: Complaint, actor: User | None, definition_id: int, definiti
         fn = SERVICES.get(request.topic)
         if fn is None:
             raise ServiceFailed(f"no service is registered for topic '{request.topic}'")
+        context = ServiceContext(complaint, actor, definition_id, definition_key)
+        if is_optimistic():  # no savepoint: a failure has the whole work run again, carefully
+            try:
+                result = fn(context, request)
+                _write_changes(complaint)  # what the service set on the complaint (triage, satisfaction)
+            except Exception as err:
+                raise ReplayCarefully(f"service '{request.topic}' failed") from err
+            return result
         with db.session.begin_nested():
-            result = fn(ServiceContext(complaint, actor, definition_id, definition_key), request)
-            _write_changes(complaint)  # what the service set on the complaint (triage, satisfaction)
+            result = fn(context, request)
+            _write_changes(complaint)
             return result
     return call
 
@@ -82,19 +94,16 @@ def _write_changes(obj) -> None:
         _written(obj, **values)
 
 
-def start_workflow(complaint: Complaint, actor: User | None, data: dict) -> None:
-    """Start the newest ``complaint`` process for a registered complaint and run it to its first wait."""
+def start_workflow(complaint: Complaint, actor: User | None, data: dict, first: list[dict] | None = None) -> None:
+    """Start the newest ``complaint`` process for a registered complaint and run it to its first wait;
+    ``first`` are audit rows to write before the engine's (the registration's)."""
     definition = latest_definition("complaint")
     run = runtime().start(definition.cache_key, lambda: definition.spec_json, data,
                           _host(complaint, actor, definition.id, definition.cache_key))
     result = run.advance()
-    # Inserted once, with the state it reached (lock version 0: save() below makes it 1).
+    # Inserted by save() once, with the state it reached.
     instance = Instance(None, complaint.id, definition.id, definition.content_hash, 0, None, False, False, "")
-    instance.id = db.session.connection().execute(insert(INSTANCES).returning(INSTANCES.c.id), {
-        "complaint_id": complaint.id, "definition_id": definition.id, "state": "",
-        "serializer_version": runtime().serializer_version, "lock_version": 0, "is_completed": False,
-        "has_incident": False, "updated_at": utcnow()}).scalar_one()
-    save(complaint, instance, run, result, actor)
+    save(complaint, instance, run, result, actor, first=first)
 
 
 @dataclass
@@ -134,7 +143,10 @@ def with_process(query):
 
 
 def load(complaint: Complaint, actor: User | None, lock: bool = True) -> tuple[Instance, Run]:
-    """Load the complaint's workflow; ``lock`` takes the row lock (PostgreSQL) for the move."""
+    """Load the complaint's workflow; ``lock`` takes the row lock (PostgreSQL) for the move. To read only
+    (``lock`` False), the run this transaction saved last serves, if there is one."""
+    if not lock and (saved := last_saved_run(complaint.id)) is not None:
+        return saved
     row = db.session.connection().execute(_LOAD_LOCKED if lock else _LOAD, {"complaint_id": complaint.id}).first()
     if row is None:
         raise Conflict(_("complaint %(reference)s has no process", reference=complaint.reference))
@@ -155,16 +167,18 @@ def _spec_json(definition_id: int) -> str:
 
 
 def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
-         actor: User | None, first: dict | None = None) -> None:
+         actor: User | None, first: dict | None = None, done: tuple[HumanTask, dict] | None = None) -> None:
     """Record a move: audit, status, task projection, incident, engine state. Flushes.
 
-    ``first`` is an audit row (kind, element and data) to write before the engine's own.
+    ``first`` is an audit row (kind, element and data), or a list of them, to write before the engine's own;
+    ``done`` the task a person completed and its new values (state, completion), written with the tasks the
+    move opened. A new process (``instance.id`` None) is inserted.
     """
     definition_id = instance.definition_id
     now = utcnow()
     base = {"complaint_id": complaint.id, "actor_id": actor.id if actor else None, "at": now,
             "definition_id": definition_id}
-    rows = [{**base, **first}] if first else []
+    rows = [{**base, **row} for row in ([first] if isinstance(first, dict) else first or [])]
     for event in result.events:
         rows.append({**base, "kind": f"element_{event.kind}", "element_id": event.element_id,
                      "element_name": event.element_name, "element_type": event.element_type,
@@ -176,7 +190,7 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
                          "data": {"from": complaint.status, "to": status}})
             _written(complaint, status=status, **({"closed_at": now} if status in CLOSED_STATUSES else {}))
     audit_rows(rows)
-    _project_tasks(complaint, instance, run, result)
+    _project_tasks(complaint, instance, run, result, done)
     if result.incident is not None:
         incident = result.incident
         db.session.add(Incident(complaint_id=complaint.id, task_id=incident.task_id, element_id=incident.element_id,
@@ -191,12 +205,15 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
               "next_timer_due_at": result.next_timer_due, "is_completed": result.completed,
               "has_incident": result.incident is not None, "updated_at": now,
               "lock_version": instance.lock_version + 1}
-    saved = db.session.connection().execute(_SAVE_STATE, {**values, "row_id": instance.id,
-                                                          "loaded_version": instance.lock_version})
-    if saved.rowcount != 1:
+    connection = db.session.connection()
+    if instance.id is None:
+        instance.id = connection.execute(_INSERT_STATE, {**values, "complaint_id": complaint.id}).scalar_one()
+    elif connection.execute(_SAVE_STATE, {**values, "row_id": instance.id,
+                                          "loaded_version": instance.lock_version}).rowcount != 1:
         raise Conflict(_("the complaint was changed by someone else at the same time; reload and try again"))
     for name, value in values.items():
         setattr(instance, name, value)
+    saved_run(complaint.id, instance, run)
 
 
 def _close_incidents(complaint: Complaint, actor: User | None, definition_id: int, now: datetime) -> None:
@@ -213,6 +230,7 @@ def _close_incidents(complaint: Complaint, actor: User | None, definition_id: in
 
 
 # Optimistic lock: the row must still hold the version the move was loaded from.
+_INSERT_STATE = insert(INSTANCES).returning(INSTANCES.c.id)
 _SAVE_STATE = update(INSTANCES).where(INSTANCES.c.id == bindparam("row_id"),
                                       INSTANCES.c.lock_version == bindparam("loaded_version"))
 
@@ -236,8 +254,10 @@ def update_process_data(complaint: Complaint, actor: User | None, updates: dict,
     db.session.flush()
 
 
-def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: StepResult) -> None:
-    """Mirror the step's changes to tasks for people: cancelled ones close, new ones open."""
+def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
+                   done: tuple[HumanTask, dict] | None = None) -> None:
+    """Mirror the step's changes to tasks for people: cancelled ones close, the completed one closes and new
+    ones open (those two in one statement)."""
     cancelled = [e.task_id for e in result.events if e.kind == "cancelled" and e.manual]
     if cancelled:
         # Rare (a boundary timer, a withdrawal): the ORM's update keeps task objects in the session true.
@@ -245,38 +265,63 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
                            .values(state="cancelled", completed_at=utcnow()))
     entered = {e.task_id for e in result.events if e.kind == "entered"}
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
-    if not new:
-        return
-    roles = _lane_roles()
-    now = utcnow()
     rows = []
-    for task in new:
-        human = SimpleNamespace(
-            id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
-            element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
-            form=task.form, properties=task.properties, due_at=task.due_at, context=_context(run, task),
-            created_at=now, reminders_sent=0, state="open", next_reminder_at=None,
-            assignee_id=_assignee_of(complaint, task.properties.get("assignee_of"), roles.get(task.lane)),
-        )
-        schedule(human, complaint, now)
-        rows.append(vars(human))
-    db.session.connection().execute(_INSERT_TASKS, rows)
+    if new:
+        roles = _lane_roles()
+        now = utcnow()
+        for task in new:
+            human = SimpleNamespace(
+                id=task.task_id, complaint_id=complaint.id, definition_id=instance.definition_id,
+                element_id=task.element_id, name=task.name, lane=task.lane, role=roles.get(task.lane),
+                form=task.form, properties=task.properties, due_at=task.due_at, context=_context(run, task),
+                created_at=now, reminders_sent=0, state="open", next_reminder_at=None, completed_at=None,
+                completed_by_id=None,
+                assignee_id=_assignee_of(complaint, task.properties.get("assignee_of"), roles.get(task.lane), done),
+            )
+            schedule(human, complaint, now)
+            rows.append(vars(human))
+    if done is None:
+        if rows:
+            db.session.connection().execute(_INSERT_TASKS, rows)
+        return
+    task, values = done
+    rows.append({**{name: getattr(task, name) for name in _TASK_COLUMNS}, **values})
+    connection = db.session.connection()
+    connection.execute(_upsert_tasks(connection.dialect.name), rows)
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 TASKS = HumanTask.__table__
 _INSERT_TASKS = insert(TASKS)
+_TASK_COLUMNS = tuple(column.key for column in TASKS.columns)
+_CLOSING = ("state", "assignee_id", "completed_at", "completed_by_id", "next_reminder_at")
 
 
-def _assignee_of(complaint: Complaint, element_ids: str | None, role: str | None) -> int | None:
+@functools.cache
+def _upsert_tasks(dialect: str):
+    """Insert the new tasks and close the completed one (already there: its id conflicts) in one statement."""
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = build(TASKS)
+    return statement.on_conflict_do_update(index_elements=[TASKS.c.id],
+                                           set_={name: statement.excluded[name] for name in _CLOSING})
+
+
+def _assignee_of(complaint: Complaint, element_ids: str | None, role: str | None,
+                 done: tuple[HumanTask, dict] | None = None) -> int | None:
     """The person a new task goes to by the diagram's ``assignee_of`` (user task ids, comma-separated): whoever
-    last completed one of them on this complaint, if they are still active and hold the task's role (a
-    manager counts as a supervisor); else nobody, and the task waits in its lane for anyone with the role."""
+    last completed one of them on this complaint (``done``, the task completed by this move, being the
+    latest), if they are still active and hold the task's role (a manager counts as a supervisor); else
+    nobody, and the task waits in its lane for anyone with the role."""
     ids = [e.strip() for e in (element_ids or "").split(",") if e.strip()]
     if not ids or role is None:
         return None
-    person = db.session.scalar(select(HumanTask.completed_by_id).where(
-        HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
-        .order_by(HumanTask.completed_at.desc()).limit(1))
+    if done is not None and done[0].element_id in ids:
+        person = done[1]["completed_by_id"]
+    else:
+        person = db.session.scalar(select(HumanTask.completed_by_id).where(
+            HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
+            .order_by(HumanTask.completed_at.desc()).limit(1))
     user = db.session.get(User, person) if person else None
     return user.id if user is not None and user.is_active_user and user.has_role(role) else None
 

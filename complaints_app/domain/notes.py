@@ -12,6 +12,7 @@ from .access import require_role, require_view
 from .audit import audit
 from .errors import InvalidInput
 from .forms import storable
+from .this_transaction import in_session, was_registered_here
 
 MAX_CHARS = 5000
 NOTE_ROLES = ("staff", "supervisor", "customer_centre", "admin")
@@ -32,5 +33,7 @@ def add_note(actor: User, complaint: Complaint, body: str) -> Note:
 
 def notes_of(complaint: Complaint) -> dict[int, Note]:
     """The complaint's notes by id (the history shows each where it was added)."""
+    if was_registered_here(complaint.id):  # its notes, if any, are in the session
+        return {note.id: note for note in in_session(Note, complaint.id)}
     return {note.id: note for note in db.session.scalars(
         select(Note).where(Note.complaint_id == complaint.id).order_by(Note.id))}

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Complaint, Customer, HumanTask, Incident, Note, User
@@ -114,7 +114,8 @@ def at_risk(actor: User, within_days: int = 3, today: date | None = None) -> lis
                    & (Complaint.statutory_due_on <= horizon(today, within_days, country)) for country in ZONES])
     query = visible_to(actor).where(Complaint.status.in_(OPEN_STATUSES), Complaint.statutory_due_on.is_not(None),
                                     window)
-    complaints = list(db.session.scalars(query.order_by(Complaint.statutory_due_on, Complaint.id).limit(500)))
+    complaints = list(db.session.scalars(query.options(joinedload(Complaint.customer))
+                                         .order_by(Complaint.statutory_due_on, Complaint.id).limit(500)))
     tasks: dict[int, list[HumanTask]] = {c.id: [] for c in complaints}
     if complaints:
         for task in db.session.scalars(select(HumanTask).where(HumanTask.complaint_id.in_(tasks),

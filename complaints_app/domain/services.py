@@ -7,13 +7,14 @@ world directly (e-mail and rendering are queued after the commit).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, cast, exists, func, insert, select
 
 from ..extensions import db
 from ..models import Compensation, Complaint, HumanTask, ProcessDefinition, User
@@ -26,7 +27,8 @@ from .deadlines import RULES, ZONES, receipt_date
 from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
 from .errors import DomainError
-from .letters import INSERT_LETTER, LETTERS
+from .letters import LETTERS
+from .this_transaction import last_completion
 
 
 @dataclass
@@ -81,21 +83,22 @@ def create_letter(ctx: ServiceContext, call: ServiceCall):
     letter_type = call.properties.get("letter_type")
     if not letter_type:
         raise ServiceFailed("create_letter needs the property letter_type")
-    conn = db.session.connection()  # plain statements, built once: a letter is written on most moves
-    existing = conn.execute(_LETTER_OF_STEP, {"complaint_id": ctx.complaint.id, "task_id": call.task_id}).first()
-    if existing is None:
-        marked = customer_facing_fields(ctx)
-        texts = {key: call.data[key] for key in marked if isinstance(call.data.get(key), str) and call.data[key]}
-        signer = _completer(ctx.complaint, call.properties.get("signed_by")) or (ctx.actor.id if ctx.actor else None)
-        letter_id = conn.execute(INSERT_LETTER, {
-            "complaint_id": ctx.complaint.id, "task_id": call.task_id, "element_id": call.element_id,
-            "letter_type": letter_type, "language": ctx.complaint.language, "status": "draft",
-            "needs_review": call.properties.get("review") == "true", "created_at": utcnow(),
-            "created_by_id": ctx.actor.id if ctx.actor else None, "signed_by_id": signer,
-            "of_complaint": ctx.complaint.id, "version": 1, "delivery_attempts": 0,
-            "failed_attempts": 0,
-            "context": {**{k: call.data.get(k) for k in LETTER_FACTS if k in call.data}, "texts": texts,
-                        "text_labels": {key: marked[key] for key in texts}}}).scalar_one()
+    marked = customer_facing_fields(ctx)
+    texts = {key: call.data[key] for key in marked if isinstance(call.data.get(key), str) and call.data[key]}
+    signer_steps = [e.strip() for e in (call.properties.get("signed_by") or "").split(",") if e.strip()]
+    actor_id = ctx.actor.id if ctx.actor else None
+    if (latest := last_completion(ctx.complaint.id)) is not None and latest[0] in signer_steps:
+        signer_steps, actor_id = [], latest[1]  # completed by this very move, so the latest completion
+    connection = db.session.connection()
+    letter_id = connection.execute(_insert_step_letter(connection.dialect.name), {
+        "complaint_id": ctx.complaint.id, "task_id": call.task_id, "element_id": call.element_id,
+        "letter_type": letter_type, "language": ctx.complaint.language, "status": "draft",
+        "needs_review": call.properties.get("review") == "true", "created_at": utcnow(),
+        "created_by_id": ctx.actor.id if ctx.actor else None, "actor_id": actor_id,
+        "signer_steps": signer_steps or [""], "version": 1, "delivery_attempts": 0, "failed_attempts": 0,
+        "context": {**{k: call.data.get(k) for k in LETTER_FACTS if k in call.data}, "texts": texts,
+                    "text_labels": {key: marked[key] for key in texts}}}).scalar()
+    if letter_id is not None:  # None: this step's letter was written before (the step ran again)
         after_commit("render_letter", letter_id)
     return {"last_letter_type": letter_type}
 
@@ -125,18 +128,33 @@ def marked_fields(elements: dict) -> dict[str, dict]:
     return found
 
 
-def _completer(complaint: Complaint, element_ids: str | None) -> int | None:
-    """Who last completed one of the user tasks ``element_ids`` names (comma-separated) on this complaint."""
-    ids = [e.strip() for e in (element_ids or "").split(",") if e.strip()]
-    if not ids:
-        return None
-    return db.session.scalar(select(HumanTask.completed_by_id).where(
-        HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
-        .order_by(HumanTask.completed_at.desc()).limit(1))
+_STEP_LETTER = ("complaint_id", "task_id", "element_id", "letter_type", "language", "status", "needs_review",
+                "created_at", "created_by_id", "version", "delivery_attempts", "failed_attempts", "context")
 
 
-_LETTER_OF_STEP = select(LETTERS.c.id).where(LETTERS.c.complaint_id == bindparam("complaint_id"),
-                                             LETTERS.c.task_id == bindparam("task_id")).limit(1)
+@functools.cache
+def _insert_step_letter(dialect: str):
+    """One statement for a step's letter: written only if the step has none yet (a step run again after an
+    incident writes nothing), numbered next within the complaint, signed by whoever last completed one of
+    the ``signer_steps`` (else by ``actor_id``). The complaint's process row is locked by the move, so two
+    letters never take the same number."""
+    def value(name):
+        param = bindparam(name, type_=LETTERS.c[name].type)
+        # PostgreSQL types a parameter in a SELECT list by itself (a NULL would be text): say the column's.
+        return cast(param, LETTERS.c[name].type) if dialect == "postgresql" and name != "context" else param
+    tasks = HumanTask.__table__
+    signer = (select(tasks.c.completed_by_id)
+              .where(tasks.c.complaint_id == bindparam("complaint_id"),
+                     tasks.c.element_id.in_(bindparam("signer_steps", expanding=True)),
+                     tasks.c.state == "completed")
+              .order_by(tasks.c.completed_at.desc()).limit(1).scalar_subquery())
+    number = (select(func.coalesce(func.max(LETTERS.c.number), 0) + 1)
+              .where(LETTERS.c.complaint_id == bindparam("complaint_id")).scalar_subquery())
+    written = exists().where(LETTERS.c.complaint_id == bindparam("complaint_id"),
+                             LETTERS.c.task_id == bindparam("task_id"))
+    actor = cast(bindparam("actor_id", type_=Integer), Integer)
+    rows = select(*[value(name) for name in _STEP_LETTER], number, func.coalesce(signer, actor)).where(~written)
+    return insert(LETTERS).from_select([*_STEP_LETTER, "number", "signed_by_id"], rows).returning(LETTERS.c.id)
 
 
 @service("apply_triage", writes=("statutory_due", "sla_resolution_due"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, case, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, bindparam, case, or_, select
+from sqlalchemy.orm import joinedload
 
 from flask_babel import gettext as _
 
@@ -18,11 +18,12 @@ from ..workflow import TaskNotOpen
 from .access import may_work, require_role, require_view
 from .audit import audit
 from .deadline_extensions import check_extension
-from .driver import TASKS, load, open_run, save, with_process
+from .driver import load, open_run, save, with_process
 from .errors import Conflict, Forbidden, NotFound
 from .forms import clean_form
 from .letters import apply_review
 from .terms import term
+from .this_transaction import completing
 
 SCOPES = ("mine", "available", "team")
 
@@ -40,8 +41,8 @@ def list_tasks(actor: User, scope: str = "mine", limit: int = 100, offset: int =
                priority: str | None = None, overdue: bool = False, sort: str = "due") -> list[tuple[HumanTask, Complaint]]:
     """Open tasks with their complaints, most urgent first: assigned to me; unassigned for my roles;
     or my teams' (supervisors)."""
-    query = select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id).where(
-        HumanTask.state == "open")
+    query = (select(HumanTask, Complaint).join(Complaint, Complaint.id == HumanTask.complaint_id)
+             .where(HumanTask.state == "open").options(joinedload(Complaint.customer)))
     if scope == "mine":
         query = query.where(HumanTask.assignee_id == actor.id)
     elif scope == "available":
@@ -95,27 +96,29 @@ def _open_row(actor: User, task_id: str, query) -> tuple:
     return row
 
 
-def claim(actor: User, task_id: str) -> HumanTask:
+def claim(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
+    """Take an open task; the task and its complaint."""
     task, complaint = _open_task(actor, task_id, lock=True)
     if task.assignee_id == actor.id:
-        return task
+        return task, complaint
     reason = may_work(actor, task)
     if reason:
         raise Forbidden(reason) if task.assignee_id is None else Conflict(reason)
     task.assignee_id = actor.id
     audit(complaint, "task_claimed", actor, element_id=task.element_id, element_name=task.name, task_id=task.id)
     db.session.flush()
-    return task
+    return task, complaint
 
 
-def unclaim(actor: User, task_id: str) -> HumanTask:
+def unclaim(actor: User, task_id: str) -> tuple[HumanTask, Complaint]:
+    """Give a task back to its lane; the task and its complaint."""
     task, complaint = _open_task(actor, task_id, lock=True)
     if task.assignee_id != actor.id and not actor.has_role("supervisor", "admin"):
         raise Forbidden(_("only the assignee or a supervisor can release this task"))
     task.assignee_id = None
     audit(complaint, "task_unclaimed", actor, element_id=task.element_id, element_name=task.name, task_id=task.id)
     db.session.flush()
-    return task
+    return task, complaint
 
 
 def reassign(actor: User, task_id: str, assignee: User) -> HumanTask:
@@ -150,22 +153,18 @@ def complete_task(actor: User, task_id: str, submitted: dict) -> HumanTask:
         if task.properties.get("review_letter"):
             apply_review(actor, complaint, task.properties["review_letter"], values.get("letter_approved") is True,
                          values.get("review_comment"))
+        completing(complaint.id, task.element_id, actor.id)
         result = run.complete(task.id, values)
     except TaskNotOpen:  # someone completed it (or the process moved on) while we waited for the lock
         raise Conflict(_("task “%(task)s” is no longer open", task=task.name)) from None
+    # Written with the tasks the move opens. The process row's lock version (checked by ``save``) and the
+    # engine's own task state stand guard against a second completion.
     done = {"state": "completed", "completed_at": utcnow(), "completed_by_id": actor.id,
-            "assignee_id": task.assignee_id or actor.id}
-    if db.session.connection().execute(_COMPLETE, {**done, "task_id": task.id}).rowcount != 1:
-        raise Conflict(_("task “%(task)s” is no longer open", task=task.name))
-    for name, value in done.items():
-        set_committed_value(task, name, value)
+            "assignee_id": task.assignee_id or actor.id, "next_reminder_at": None}
     completed = {"kind": "task_completed", "element_id": task.element_id, "element_name": task.name,
                  "element_type": "UserTask", "task_id": task.id, "data": values}
-    save(complaint, instance, run, result, actor, first=completed)
+    save(complaint, instance, run, result, actor, first=completed, done=(task, done))
     return task
-
-
-_COMPLETE = update(TASKS).where(TASKS.c.id == bindparam("task_id"), TASKS.c.state == "open")
 
 
 def blocked_reason(actor: User, task: HumanTask) -> str | None:

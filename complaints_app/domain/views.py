@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from lxml import etree
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm.util import identity_key
 
 from flask_babel import gettext as _
 
@@ -25,14 +27,22 @@ from ..workflow import listed
 from ..workflow.xml import parse_xml
 from .driver import load
 from .errors import NotFound
+from .this_transaction import in_session, was_registered_here
 
 
 def usernames(ids, column=User.username) -> dict[int, str]:
     """Names of users by id (``column=User.display_name`` for pages)."""
     ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, column).where(User.id.in_(ids))).all())
+    found = {}
+    if column is User.username:  # users the request has loaded already (the caller, say) need no read
+        for user_id in list(ids):
+            user = db.session.identity_map.get(identity_key(User, user_id))
+            if user is not None and "username" in user.__dict__:
+                found[user_id] = user.username
+                ids.discard(user_id)
+    if ids:
+        found.update(db.session.execute(select(User.id, column).where(User.id.in_(ids))).all())
+    return found
 
 
 def complaint_story(complaint: Complaint) -> dict:
@@ -44,9 +54,13 @@ def complaint_story(complaint: Complaint) -> dict:
     history = list(db.session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == cid)
                                       .order_by(AuditEvent.id)))
     letters = list(db.session.scalars(select(Letter).where(Letter.complaint_id == cid).order_by(Letter.id)))
-    compensations = list(db.session.scalars(select(Compensation).where(Compensation.complaint_id == cid)
-                                            .order_by(Compensation.id)))
-    incidents = list(db.session.scalars(select(Incident).where(Incident.complaint_id == cid).order_by(Incident.id)))
+    if was_registered_here(cid):  # every ORM row about it is in the session: no need to look
+        compensations, incidents = in_session(Compensation, cid), in_session(Incident, cid)
+    else:
+        compensations = list(db.session.scalars(select(Compensation).where(Compensation.complaint_id == cid)
+                                                .order_by(Compensation.id)))
+        incidents = list(db.session.scalars(select(Incident).where(Incident.complaint_id == cid)
+                                            .order_by(Incident.id)))
     names = usernames([e.actor_id for e in history] + [t.assignee_id for t in tasks]
                       + [c.proposed_by_id for c in compensations] + [c.approved_by_id for c in compensations])
     return {"instance": instance, "tasks": tasks, "history": history, "letters": letters,
@@ -56,9 +70,16 @@ def complaint_story(complaint: Complaint) -> dict:
 
 
 def _elements(definition_id: int) -> dict:
-    """A version's elements, read once per session (its row never changes; a task page asks twice)."""
+    """A version's elements, read once per process (a version never changes: they are cached by its id and
+    content); the version's row itself comes from the session when the request has it."""
     definition = db.session.get(ProcessDefinition, definition_id)
-    return (definition.elements if definition else None) or {}
+    if definition is None:
+        return {}
+    cache = current_app.extensions.setdefault("complaints.elements", {})
+    key = definition.cache_key
+    if key not in cache:
+        cache[key] = definition.elements or {}
+    return cache[key]
 
 
 def element_properties(definition_ids, current: int | None = None) -> dict[str, dict]:
@@ -208,3 +229,15 @@ def eligible_users(task: HumanTask) -> list[User]:
     return list(db.session.scalars(select(User).where(
         User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))), User.is_active_user.is_(True))
         .order_by(User.display_name)))
+
+
+def proposed_compensations(complaint_ids) -> dict[int, Compensation]:
+    """The latest compensation proposed (and not yet decided) of each complaint, in one read."""
+    ids = set(complaint_ids)
+    if not ids:
+        return {}
+    found = {}
+    for compensation in db.session.scalars(select(Compensation).where(
+            Compensation.complaint_id.in_(ids), Compensation.status == "proposed").order_by(Compensation.id)):
+        found[compensation.complaint_id] = compensation  # the later one wins
+    return found

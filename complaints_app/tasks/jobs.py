@@ -15,9 +15,8 @@ from ..domain import clock, clock_tick, letter_delivery, letters, notify, post, 
 from ..mail import DeliveryFailed, deliver
 from ..domain import tasks as task_ops
 from ..domain.errors import Conflict
-from ..extensions import db
 from ..models.base import utcnow
-from ..unit_of_work import OutcomeUnknown, Unavailable, unit_of_work
+from ..unit_of_work import OutcomeUnknown, Unavailable, replayable, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +26,8 @@ TRANSIENT = (Conflict, Unavailable, OutcomeUnknown, OperationalError)
 
 
 def _committed(operation, argument):
-    """Run an operation as one unit of work."""
-    with unit_of_work():
-        return operation(argument)
+    """Run an operation as one unit of work (again, carefully, if a service step fails: ``replayable``)."""
+    return replayable(lambda: operation(argument))
 
 
 @shared_task(name="complaints.fire_timers", autoretry_for=TRANSIENT, retry_backoff=True,

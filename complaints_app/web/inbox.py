@@ -12,9 +12,9 @@ from sqlalchemy import select
 from ..domain import notify
 from ..domain import tasks as task_ops
 from ..domain.access import require_role
-from ..domain.views import usernames
+from ..domain.views import proposed_compensations, usernames
 from ..extensions import db
-from ..models import Compensation, Complaint, User
+from ..models import Complaint, User
 
 bp = Blueprint("inbox", __name__)
 
@@ -86,16 +86,14 @@ def release(task_id):
 def approvals():
     """Decisions waiting for supervisors and managers, with the amount, the level and the proposer."""
     require_role(current_user, "supervisor", "admin")
+    tasks = [(task, complaint) for task, complaint in task_ops.list_tasks(current_user, "team", 500, 0)
+             if task.role == "supervisor"]
+    proposed = proposed_compensations([complaint.id for task, complaint in tasks
+                                       if task.properties.get("authority_amount_var")])
     rows, needs = [], {}
-    for task, complaint in task_ops.list_tasks(current_user, "team", 500, 0):
-        if task.role != "supervisor":
-            continue
-        compensation = None
-        if task.properties.get("authority_amount_var"):
-            compensation = db.session.scalar(select(Compensation).where(
-                Compensation.complaint_id == complaint.id, Compensation.status == "proposed")
-                .order_by(Compensation.id.desc()).limit(1))
+    for task, complaint in tasks:
         needs[task.id] = (task.context or {}).get(task.properties.get("required_role_var") or "")
+        compensation = proposed.get(complaint.id) if task.properties.get("authority_amount_var") else None
         rows.append((task, complaint, compensation))
     names = usernames([c.proposed_by_id for _, _, c in rows if c], User.display_name)
     limits = ", ".join(format_currency(limit.max_amount, limit.currency) for limit in current_user.limits)
