@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import AuditEvent, Complaint, User
 from ..models.base import utcnow
+from .this_transaction import wrote
 
 FIELDS = ("definition_id", "element_id", "element_name", "element_type", "task_id", "data")
 _INSERT = AuditEvent.__table__.insert()
@@ -26,3 +27,5 @@ def audit_rows(rows: list[dict]) -> None:
     if rows:
         # Core executemany: one cached statement, whatever the rows hold (the ORM would split them).
         db.session.connection().execute(_INSERT, rows)
+        for complaint_id in {row["complaint_id"] for row in rows if row["complaint_id"]}:
+            wrote(complaint_id, "audit", [row for row in rows if row["complaint_id"] == complaint_id])

@@ -37,7 +37,7 @@ from .processes import latest_definition, runtime
 from .reminders import schedule
 from .replay import ReplayCarefully, is_optimistic
 from .services import SERVICES, ServiceContext, ServiceFailed
-from .this_transaction import last_saved_run, saved_run
+from .this_transaction import last_saved_run, saved_run, spoil, wrote
 
 INSTANCES = WorkflowInstance.__table__
 
@@ -263,6 +263,7 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
         # Rare (a boundary timer, a withdrawal): the ORM's update keeps task objects in the session true.
         db.session.execute(update(HumanTask).where(HumanTask.id.in_(cancelled), HumanTask.state == "open")
                            .values(state="cancelled", completed_at=utcnow()))
+        spoil(complaint.id, "tasks")
     entered = {e.task_id for e in result.events if e.kind == "entered"}
     new = [t for t in run.open_tasks() if t.task_id in entered] if entered else []
     rows = []
@@ -283,7 +284,9 @@ def _project_tasks(complaint: Complaint, instance: Instance, run: Run, result: S
     if done is None:
         if rows:
             db.session.connection().execute(_INSERT_TASKS, rows)
+            wrote(complaint.id, "tasks", rows)
         return
+    spoil(complaint.id, "tasks")
     task, values = done
     rows.append({**{name: getattr(task, name) for name in _TASK_COLUMNS}, **values})
     connection = db.session.connection()

@@ -17,9 +17,25 @@ def _known(session: Session | None = None) -> dict:
     root = session.get_transaction()
     entry = session.info.get(KEY)
     if entry is None or entry[0] is not root:
-        entry = (root, {"registered": set(), "runs": {}, "completing": {}, "added": []})
+        entry = (root, {"registered": set(), "runs": {}, "completing": {}, "added": [], "written": {},
+                        "spoiled": set()})
         session.info[KEY] = entry
     return entry[1]
+
+
+@event.listens_for(Session, "before_flush")
+def _spoil_changed(session: Session, _context, _instances) -> None:
+    """Rows of a complaint registered here changed through the ORM: what ``wrote`` kept of them is stale."""
+    known = _known(session)
+    if not known["registered"]:
+        return
+    for obj in [*session.dirty, *session.deleted]:
+        kind = SPOILED_BY.get(type(obj).__name__)
+        if kind and getattr(obj, "complaint_id", None) in known["registered"]:
+            known["spoiled"].add((obj.complaint_id, kind))
+
+
+SPOILED_BY = {"HumanTask": "tasks", "AuditEvent": "audit"}
 
 
 @event.listens_for(Session, "transient_to_pending")
@@ -72,3 +88,26 @@ def _stored(obj) -> bool:
     """Still to be stored: not deleted, nor undone with a savepoint (which makes it transient again)."""
     state = inspect(obj)
     return state.persistent or state.pending
+
+
+def wrote(complaint_id: int, kind: str, rows: list[dict]) -> None:
+    """Rows of ``kind`` ("tasks", "audit") written with plain statements for a complaint registered here."""
+    known = _known()
+    if complaint_id in known["registered"]:
+        known["written"].setdefault((complaint_id, kind), []).extend(rows)
+
+
+def spoil(complaint_id: int, kind: str) -> None:
+    """Rows of ``kind`` were changed in a way ``wrote`` does not follow: read them from the database."""
+    known = _known()
+    if complaint_id in known["registered"]:
+        known["spoiled"].add((complaint_id, kind))
+
+
+def written(complaint_id: int, kind: str) -> list[dict] | None:
+    """Every row of ``kind`` this transaction wrote for a complaint registered in it (there are no others),
+    or None when the database must be asked."""
+    known = _known()
+    if complaint_id not in known["registered"] or (complaint_id, kind) in known["spoiled"]:
+        return None
+    return known["written"].get((complaint_id, kind), [])

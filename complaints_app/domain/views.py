@@ -27,7 +27,7 @@ from ..workflow import listed
 from ..workflow.xml import parse_xml
 from .driver import load
 from .errors import NotFound
-from .this_transaction import in_session, was_registered_here
+from .this_transaction import in_session, last_saved_run, was_registered_here, written
 
 
 def usernames(ids, column=User.username) -> dict[int, str]:
@@ -48,11 +48,22 @@ def usernames(ids, column=User.username) -> dict[int, str]:
 def complaint_story(complaint: Complaint) -> dict:
     """Everything recorded about a complaint, oldest first (the caller has checked access)."""
     cid = complaint.id
-    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == cid))
-    tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.complaint_id == cid, HumanTask.state == "open")
-                                    .order_by(HumanTask.created_at)))
-    history = list(db.session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == cid)
-                                      .order_by(AuditEvent.id)))
+    # A complaint registered in this transaction: what it wrote is known, and needs no reading back.
+    if was_registered_here(cid) and (saved := last_saved_run(cid)) is not None:
+        instance = saved[0]
+    else:
+        instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == cid))
+    if (rows := written(cid, "tasks")) is not None:
+        tasks = sorted((HumanTask(**row) for row in rows if row["state"] == "open"), key=lambda t: t.created_at)
+    else:
+        tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.complaint_id == cid,
+                                                                HumanTask.state == "open")
+                                        .order_by(HumanTask.created_at)))
+    if (rows := written(cid, "audit")) is not None:
+        history = [AuditEvent(**row) for row in rows]
+    else:
+        history = list(db.session.scalars(select(AuditEvent).where(AuditEvent.complaint_id == cid)
+                                          .order_by(AuditEvent.id)))
     letters = list(db.session.scalars(select(Letter).where(Letter.complaint_id == cid).order_by(Letter.id)))
     if was_registered_here(cid):  # every ORM row about it is in the session: no need to look
         compensations, incidents = in_session(Compensation, cid), in_session(Incident, cid)

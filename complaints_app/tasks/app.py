@@ -7,10 +7,10 @@ from flask import Flask
 from sqlalchemy import event
 
 from ..config import Settings, current_settings
-from ..domain.dispatch import take_pending
+from ..domain.dispatch import drop_pending, take_sent, write_outbox
 from ..extensions import db
 from . import broker
-from .jobs import JOBS
+from .jobs import publish
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -43,22 +43,28 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     if not event.contains(db.session, "after_commit", _send_after_commit):
+        event.listen(db.session, "before_commit", _write_outbox)
         event.listen(db.session, "after_commit", _send_after_commit)
         event.listen(db.session, "after_rollback", _drop_after_rollback)
     return celery
 
 
+def _write_outbox(session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        write_outbox(session)
+
+
 def _send_after_commit(session) -> None:
-    """Send the jobs the committed transaction asked for (tests run them explicitly instead)."""
-    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+    """Send the jobs the committed transaction wrote to the outbox, in one message (tests run them
+    explicitly instead)."""
+    if session.in_nested_transaction():
         return
-    pending = take_pending(session)
-    if not pending or current_settings().tasks_eager:
+    sent = take_sent(session)
+    if not sent or current_settings().tasks_eager:
         return
-    for job, argument in pending:
-        JOBS[job].delay(argument)
+    publish(sent)
 
 
 def _drop_after_rollback(session) -> None:
     if not session.in_nested_transaction():  # a savepoint rolled back: jobs queued before it still stand
-        take_pending(session)
+        drop_pending(session)
