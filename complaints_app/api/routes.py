@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
 from ..auth import expired_token, token_user
+from ..domain import duplicates
 from ..domain import tasks as task_ops
 from ..domain.access import require_view
 from ..domain.complaints import Intake, get_complaint, register_complaint, registered_before
@@ -163,7 +164,13 @@ def complaint_out(complaint) -> dict:
         incidents=[IncidentOut.model_validate(i, from_attributes=True) for i in story["incidents"]],
         messages=[MessageOut(name=m.name, element_id=m.element_id, element_name=m.element_name,
                              interrupting=m.interrupting) for m in available_messages(current_user, complaint)],
+        possible_duplicate_of=_reference_of(complaint.possible_duplicate_id),
+        merged_into=_reference_of(complaint.merged_into_id),
     ).model_dump(mode="json")
+
+
+def _reference_of(complaint_id: int | None) -> str | None:
+    return db.session.get(Complaint, complaint_id).reference if complaint_id else None
 
 
 @bp.get("/openapi.json")
@@ -219,7 +226,7 @@ def _register(body: ComplaintIn, intake: Intake | None) -> Complaint:
         description=body.description, product=body.product, claimed_amount=body.claimed_amount,
         currency=body.currency, language=body.language, jurisdiction=body.jurisdiction, regime=body.regime,
         received_at=body.received_at, customer_changes=changed, intake=intake, answer_by=body.answer_by,
-        quote_description=body.quote_description)
+        quote_description=body.quote_description, check_duplicates=intake is None)
 
 
 def _replayed(complaint: Complaint):
@@ -290,6 +297,25 @@ def post_message(reference):
     body = _json_body(MessageIn)
     complaint = get_complaint(reference)
     send_message(current_user, complaint, body.name, body.reason)
+    return jsonify(complaint_out(complaint))
+
+
+@bp.post("/complaints/<reference>/duplicate/keep")
+@authenticated
+@api_doc("A possible duplicate is a complaint of its own: the mark goes from both", response=ComplaintOut)
+def keep_duplicate(reference):
+    complaint = get_complaint(reference)
+    duplicates.keep_both(current_user, complaint)
+    return jsonify(complaint_out(complaint))
+
+
+@bp.post("/complaints/<reference>/duplicate/merge")
+@authenticated
+@api_doc("A possible duplicate is the same complaint as the other: its process ends, its open tasks are cancelled, "
+         "its unsent letters withdrawn; status merged", response=ComplaintOut)
+def merge_duplicate(reference):
+    complaint = get_complaint(reference)
+    duplicates.merge(current_user, complaint)
     return jsonify(complaint_out(complaint))
 
 

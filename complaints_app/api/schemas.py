@@ -226,6 +226,10 @@ class ComplaintOut(BaseModel):
     answered_at: datetime | None = Field(default=None, description="when the answer the statutory rule counts went "
                                                                    "out (e-mailed, or posted)")
     messages: list[MessageOut] = Field(default=[], description="what you may record now (e.g. a withdrawal)")
+    possible_duplicate_of: str | None = Field(
+        default=None, description="the reference of a complaint the same user registered with the same details "
+                                  "minutes before or after: keep both or merge (/duplicate/keep, /duplicate/merge)")
+    merged_into: str | None = Field(default=None, description="status merged: the complaint it is handled as")
 
 
 class TaskListOut(BaseModel):

@@ -20,6 +20,7 @@ from .access import require_role, require_view
 from .customers import matching_customer
 from .deadline_extensions import extend_deadline
 from .driver import start_workflow, update_process_data
+from .duplicates import content_digest, mark_if_duplicate
 from .errors import Conflict, InvalidInput, NotFound
 from .processes import process_data
 from .search import visible_to
@@ -90,12 +91,15 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
                        product: str | None = None, claimed_amount: Decimal | None = None,
                        received_at: datetime | None = None, extra_data: dict | None = None,
                        customer_changes: dict | None = None, intake: Intake | None = None,
-                       answer_by: str | None = None, quote_description: bool = False) -> Complaint:
+                       answer_by: str | None = None, quote_description: bool = False,
+                       check_duplicates: bool = False) -> Complaint:
     """Register a complaint, give it its reference and start its process (acknowledgement, triage).
     ``customer_changes`` (from ``customers.customer_for``) are the stored details the registration changed;
     ``intake`` the client's key for this registration (``registered_before`` finds it again); ``answer_by``
     how the customer asked to get our answers ("email", "post"; art. 5 of the Polish Act of 5 August 2015);
-    ``quote_description`` whether the description is their own words that letters may quote."""
+    ``quote_description`` whether the description is their own words that letters may quote;
+    ``check_duplicates`` whether to mark it and the same registration by ``actor`` minutes before as possible
+    duplicates (a registration without the client's own key)."""
     require_role(actor, "staff", "supervisor", "customer_centre", "admin")
     now = utcnow()
     number, reference = next_reference(now.year)
@@ -107,6 +111,8 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
         intake_key=intake.key if intake else None, intake_hash=intake.digest if intake else None,
         answer_by=answer_by, answer_by_recorded_at=now if answer_by else None,
         answer_by_recorded_by_id=actor.id if answer_by else None, quote_description=quote_description,
+        content_hash=content_digest(customer.id, channel, category, description, product, claimed_amount,
+                                    currency, jurisdiction, regime),
     )
     db.session.add(complaint)
     db.session.flush()
@@ -117,6 +123,8 @@ def register_complaint(actor: User, *, customer: Customer, channel: str, categor
         first.append({**plain, "kind": "customer_updated",
                       "data": {"customer": customer.id, "changes": customer_changes}})
     start_workflow(complaint, actor, {**process_data(complaint), **(extra_data or {})}, first=first)
+    if check_duplicates:
+        mark_if_duplicate(actor, complaint)
     return complaint
 
 

@@ -37,7 +37,7 @@ from .processes import latest_definition, runtime
 from .reminders import schedule
 from .replay import ReplayCarefully, is_optimistic
 from .services import SERVICES, ServiceContext, ServiceFailed
-from .this_transaction import last_saved_run, saved_run, spoil, wrote
+from .this_transaction import hold, last_saved_run, saved_run, spoil, wrote
 
 INSTANCES = WorkflowInstance.__table__
 
@@ -98,6 +98,7 @@ def start_workflow(complaint: Complaint, actor: User | None, data: dict, first: 
     """Start the newest ``complaint`` process for a registered complaint and run it to its first wait;
     ``first`` are audit rows to write before the engine's (the registration's)."""
     definition = latest_definition("complaint")
+    hold(definition)  # the answer to the registration names its version
     run = runtime().start(definition.cache_key, lambda: definition.spec_json, data,
                           _host(complaint, actor, definition.id, definition.cache_key))
     result = run.advance()
@@ -214,6 +215,18 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
     for name, value in values.items():
         setattr(instance, name, value)
     saved_run(complaint.id, instance, run)
+
+
+def cancel_process(complaint: Complaint, actor: User | None, reason: dict) -> None:
+    """End the complaint's process where it stands: its tasks, timers and awaited messages are cancelled
+    (a complaint merged into another). ``reason`` goes into the audit. Flushes."""
+    instance, run = load(complaint, actor)
+    if instance.is_completed:
+        return
+    result = run.cancel()
+    first = {"kind": "process_cancelled", "element_id": None, "element_name": None, "element_type": None,
+             "task_id": None, "data": reason}
+    save(complaint, instance, run, result, actor, first=first)
 
 
 def _close_incidents(complaint: Complaint, actor: User | None, definition_id: int, now: datetime) -> None:

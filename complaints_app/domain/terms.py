@@ -14,7 +14,7 @@ TERMS = {
         "open": lazy_pgettext("status", "open"), "escalated": lazy_pgettext("status", "escalated"),
         "awaiting_customer": lazy_pgettext("status", "awaiting customer"),
         "resolved": lazy_pgettext("status", "resolved"), "closed": lazy_pgettext("status", "closed"),
-        "withdrawn": lazy_pgettext("status", "withdrawn")},
+        "withdrawn": lazy_pgettext("status", "withdrawn"), "merged": lazy_pgettext("status", "merged")},
     "channel": {
         "phone": lazy_pgettext("channel", "phone"), "email": lazy_pgettext("channel", "e-mail"),
         "web": lazy_pgettext("channel", "web"), "chat": lazy_pgettext("channel", "chat"),

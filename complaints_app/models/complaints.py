@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, in_list, utcnow
 
-STATUSES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn")
-CLOSED_STATUSES = ("closed", "withdrawn")  # nothing more happens to a complaint in these
+STATUSES = ("open", "escalated", "awaiting_customer", "resolved", "closed", "withdrawn", "merged")
+# Nothing more happens to a complaint in these ("merged": registered twice, handled as the other one).
+CLOSED_STATUSES = ("closed", "withdrawn", "merged")
 CHANNELS = ("phone", "email", "web", "chat", "letter", "in_person")
 CATEGORIES = ("product", "service", "billing", "delivery", "staff", "other")
 JURISDICTIONS = ("PL", "GB", "UA")
@@ -70,6 +71,7 @@ class Complaint(Base):
         Index("ix_complaints_status_received", "status", "received_at"),
         UniqueConstraint("intake_key", "created_by_id"),  # a key is per registering user
         CheckConstraint(f"answer_by IS NULL OR {in_list('answer_by', ANSWER_CHANNELS)}", name="answer_by"),
+        Index("ix_complaints_content", "created_by_id", "content_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +120,13 @@ class Complaint(Base):
     # When the answer that satisfies the statutory rule left: e-mailed, or posted (the day posted). The
     # statutory clock runs until then.
     answered_at: Mapped[datetime | None]
+    # What was registered (customer, channel, category, description, product, amount), hashed: the same
+    # registration by the same person a few minutes later is marked as a possible duplicate on both
+    # (``possible_duplicate_id``, the other one) until staff keep both or merge one into the other
+    # (``merged_into_id``, status "merged").
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    possible_duplicate_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
 
     customer: Mapped[Customer] = relationship()
 

@@ -17,12 +17,13 @@ from flask_wtf.csrf import CSRFError
 from ..domain.notify import unread_count
 from ..extensions import babel, csrf, limiter, login_manager
 from ..models.base import utcnow
-from . import admin, auth, company, complaints, inbox, letters, post, processes, reports, standards, tasks, vendor
+from . import (admin, auth, company, complaints, duplicates, inbox, letters, post, processes, reports, standards,
+               tasks, vendor)
 from .csp import CSP
 from ..domain.terms import term, written_moment
 
-BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, letters.bp, post.bp, processes.bp, reports.bp, admin.bp,
-              company.bp, standards.bp, vendor.bp)
+BLUEPRINTS = (auth.bp, inbox.bp, tasks.bp, complaints.bp, duplicates.bp, letters.bp, post.bp, processes.bp,
+              reports.bp, admin.bp, company.bp, standards.bp, vendor.bp)
 
 
 

@@ -207,7 +207,7 @@ def new():
             claimed_amount=form.claimed_amount.data, currency=form.currency.data, language=form.language.data,
             jurisdiction=form.jurisdiction.data, regime=form.regime.data, received_at=form.received_utc(),
             customer_changes=changed, intake=intake, answer_by="email" if form.answer_by_email.data else None,
-            quote_description=form.quote_description.data)
+            quote_description=form.quote_description.data, check_duplicates=True)
         for upload in uploads:
             add_attachment(current_user, complaint, upload)
         flash(_("Registered %(reference)s; the acknowledgement is on its way.", reference=complaint.reference), "info")
@@ -362,7 +362,10 @@ def show(reference):
         extension = extension_of(complaint.statutory_rule)
         extension_due = compute_deadline(extension.id, received).due if extension else None
         deadline = compute_deadline(complaint.statutory_rule, received)
+    duplicate = db.session.get(Complaint, complaint.possible_duplicate_id) if complaint.possible_duplicate_id else None
+    merged_into = db.session.get(Complaint, complaint.merged_into_id) if complaint.merged_into_id else None
     return render_template("complaint.html", complaint=complaint, story=story, attachments=attachments,
+                           duplicate=duplicate, merged_into=merged_into,
                            recent=recent, deadline=deadline, extension=extension, extension_due=extension_due,
                            messages=available_messages(current_user, complaint), notes=notes,
                            names=usernames(ids, User.display_name), answer_channel=channel_for(complaint),

@@ -352,6 +352,18 @@ class Run:
             return []
         return self._step(action)
 
+    def cancel(self) -> StepResult:
+        """End the process where it stands (a complaint handled as another one): every task that waits,
+        for a person, a timer or a message, is cancelled, and nothing runs on."""
+        workflow = self.workflow
+        before = {task_id: task.state for task_id, task in all_tasks(workflow)}
+        workflow.cancel()
+        result = StepResult()
+        result.events = events(workflow, before, [])
+        prune(workflow)
+        result.completed = True
+        return result
+
     def _task(self, task_id: str):
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))

@@ -87,6 +87,8 @@ def routes(world):
         ("GET", f"/complaints/{f}/write", [w for w in WRITERS if w not in ("investigator", "investigator2")], (403, 404)),
         ("POST", f"/complaints/{e}/write", [], (400, 403)),  # nothing written: the form comes back
         ("POST", f"/complaints/{e}/notes", [], (302, 403)),
+        ("POST", f"/complaints/{e}/duplicate/keep", [], (302, 403)),  # not marked: refused, changes nothing
+        ("POST", f"/complaints/{e}/duplicate/merge", [], (302, 403)),
         ("POST", f"/complaints/{e}/contact", [], (302, 403)),
         ("POST", f"/complaints/{e}/answer-channel", WRITERS, 403),
         ("GET", "/post", WRITERS, 403),
