@@ -154,12 +154,15 @@ def _host(call):
 
 
 def _start_data(index: int, scenario: dict) -> dict:
-    # What register_complaint hands the process (domain.complaints.process_data) for a simulated complaint.
-    from complaints_app.simulation import SIM_PROCESS_DATA
+    # What register_complaint hands the process (domain.complaints.process_data) for a simulated complaint,
+    # of the same kind (jurisdiction, regime, language, currency) as the app's simulation draws for it.
+    from complaints_app.simulation import SIM_PROCESS_DATA, kind_of
 
+    kind = kind_of(index)
     return {"reference": f"C-2026-{index:06d}", "category": "product", "channel": "phone",
-            "product": "Simulated product", "claimed_amount": float(scenario.get("claimed_amount", 100)),
-            "currency": "PLN", "jurisdiction": "PL", "regime": "consumer", "language": "pl",
+            "product": "Simulated product", "claimed_amount": float(kind.amount(scenario.get("claimed_amount", 100))),
+            "currency": kind.currency, "jurisdiction": kind.jurisdiction, "regime": kind.regime,
+            "language": kind.language,
             "customer_reply_window": "P14D", "followup_delay": "P7D", "compensation_approved": False,
             "compensation_amount": 0.0, "decision": "", **SIM_PROCESS_DATA}
 

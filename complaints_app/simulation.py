@@ -57,6 +57,37 @@ SIM_USERS = [
     ("sim-cc-1", ["customer_centre"], {}), ("sim-cc-2", ["customer_centre"], {}),
 ]
 SIM_PASSWORD = "simulated-user-password"
+# The kinds of complaint the simulator registers, with their weights: a company answering Polish, British and
+# Ukrainian customers under each one's rules, so that every benchmark meets every kind.
+KINDS = (  # jurisdiction, regime, language, currency, weight
+    ("PL", "consumer", "pl", "PLN", 8), ("PL", "financial", "pl", "PLN", 2), ("PL", "payment_services", "pl", "PLN", 1),
+    ("GB", "consumer", "en", "GBP", 3), ("GB", "financial", "en", "GBP", 2), ("GB", "payment_services", "en", "GBP", 1),
+    ("UA", "consumer", "uk", "UAH", 3), ("UA", "financial", "uk", "UAH", 1),
+)
+# The scenarios' amounts are in złoty; another currency's are scaled so that every path meets the same
+# authority limits (a supervisor's: 1000 PLN, 200 GBP, 10000 UAH).
+PER_PLN = {"PLN": Decimal(1), "GBP": Decimal("0.2"), "UAH": Decimal(10)}
+NAMES = {"pl": "Klient symulowany", "en": "Simulated customer", "uk": "Симульований клієнт"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    jurisdiction: str
+    regime: str
+    language: str
+    currency: str
+
+    def amount(self, zloty) -> Decimal:
+        return (Decimal(str(zloty)) * PER_PLN[self.currency]).quantize(Decimal("0.01"))
+
+
+KIND_CYCLE = [Kind(*kind[:4]) for kind in KINDS for _ in range(kind[4])]
+random.Random(20).shuffle(KIND_CYCLE)
+
+
+def kind_of(index: int) -> Kind:
+    """The kind of the ``index``-th simulated complaint: every kind in its share, the same for the same index."""
+    return KIND_CYCLE[index % len(KIND_CYCLE)]
 # Data the simulator hands to its complaints: the follow-up timer fires at once, replies never time out.
 SIM_PROCESS_DATA = {"followup_delay": "PT0S", "customer_reply_window": "P365D"}
 
@@ -67,6 +98,7 @@ class Outcome:
     stuck: int = 0
     task_completions: int = 0
     paths: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)  # "PL consumer": how many were registered
     elapsed_s: float = 0.0
     cpu_s: float = 0.0  # this process's CPU time over the same span (the database server's is not in it)
 
@@ -77,7 +109,7 @@ class Outcome:
             "cpu_s": round(self.cpu_s, 3),
             "complaints_per_s": round(self.completed / self.elapsed_s, 2) if self.elapsed_s else 0.0,
             "task_completions_per_s": round(self.task_completions / self.elapsed_s, 2) if self.elapsed_s else 0.0,
-            "paths": self.paths,
+            "paths": self.paths, "kinds": self.kinds,
         }
 
 
@@ -237,10 +269,11 @@ def register_simulated(actor: User, scenario: dict, index: int, received_at: dat
     if demo:
         name, product, description = DEMO_CASES[index % len(DEMO_CASES)]
         email = f"{name.split()[0].lower()}.{index}@example.com".replace("ł", "l")
-    else:
-        name, product, description = f"Simulated customer {index}", "Simulated product", "Simulated complaint"
+    kind = Kind("PL", "consumer", "pl", "PLN") if demo else kind_of(index)
+    if not demo:
+        name, product, description = f"{NAMES[kind.language]} {index}", "Simulated product", "Simulated complaint"
         email = f"customer{index}@example.test"
-    customer = find_or_create_customer(name, email, None, "pl")
+    customer = find_or_create_customer(name, email, None, kind.language)
     if demo and customer.street is None:  # what their letters need: a salutation, an address for paper
         given, family = name.split(" ", 1)
         customer.title = "ms" if given.endswith("a") else "mr"
@@ -249,9 +282,9 @@ def register_simulated(actor: User, scenario: dict, index: int, received_at: dat
         customer.city, customer.country = "Warszawa", "PL"
     complaint = register_complaint(
         actor, customer=customer, channel="phone", category="product", product=product,
-        description=description, claimed_amount=Decimal(str(scenario.get("claimed_amount", 100))),
-        currency="PLN", language="pl", jurisdiction="PL", regime="consumer", extra_data=SIM_PROCESS_DATA,
-        received_at=received_at)
+        description=description, claimed_amount=kind.amount(scenario.get("claimed_amount", 100)),
+        currency=kind.currency, language=kind.language, jurisdiction=kind.jurisdiction, regime=kind.regime,
+        extra_data=SIM_PROCESS_DATA, received_at=received_at)
     return complaint
 
 
@@ -269,6 +302,9 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
         except DomainError:
             completions, finished = 0, False
         outcome.task_completions += completions
+        kind = kind_of(index)
+        key = f"{kind.jurisdiction} {kind.regime}"
+        outcome.kinds[key] = outcome.kinds.get(key, 0) + 1
         if finished:
             outcome.completed += 1
             outcome.paths[path] = outcome.paths.get(path, 0) + 1

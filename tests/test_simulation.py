@@ -9,7 +9,8 @@ from sqlalchemy import select
 from complaints_app.domain import processes
 from complaints_app.extensions import db
 from complaints_app.models import AuditEvent, Complaint, Letter
-from complaints_app.simulation import WEIGHTS, simulate
+from complaints_app.simulation import KIND_CYCLE, KINDS, WEIGHTS, simulate
+
 
 VARIANT = Path(__file__).resolve().parent / "data" / "variant"
 
@@ -55,3 +56,15 @@ def test_running_complaints_keep_their_version(app, people, register, open_task,
     assert open_task(new).element_id.startswith("V2_")
     complete(people.staff, open_task(old), fc_resolved=True, fc_summary="Fixed")
     assert open_task(old).element_id == "Task_RecordCustomerReply"
+
+
+def test_simulation_registers_every_kind_of_complaint_and_each_goes_through(app):
+    """Polish, British and Ukrainian complaints under each one's regimes, in their language and currency:
+    every benchmark meets every kind, and each completes its path."""
+    count = len(KIND_CYCLE)
+    outcome = simulate(count, seed=11).as_dict()
+    assert outcome["stuck"] == 0
+    assert outcome["kinds"] == {f"{j} {r}": weight for j, r, _language, _currency, weight in KINDS}
+    rows = db.session.execute(select(Complaint.jurisdiction, Complaint.language, Complaint.currency)).all()
+    assert {(j, language, currency) for j, language, currency in rows} >= {
+        ("PL", "pl", "PLN"), ("GB", "en", "GBP"), ("UA", "uk", "UAH")}
