@@ -45,6 +45,9 @@ from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
+# Run as a script, this folder comes first on the path, and bench/http.py would hide the standard library's
+# http: take it off.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 ROOT = Path(__file__).resolve().parent.parent / "letters"
 PDF_VARIANT = "pdf/a-3b"
 TARGETS = {"ratio": 0.9, "one_page_per_s": 11.0, "rss_growth_mb": 10.0}

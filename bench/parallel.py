@@ -23,8 +23,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import Database, make_app  # noqa: E402  (bench/ is a folder of scripts)
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this folder comes first on the path, and bench/http.py would hide the standard library's
+# http: take it off, and import the neighbours as ``bench.*``.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.run import Database, make_app  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

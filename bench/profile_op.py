@@ -19,10 +19,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this folder comes first on the path, and bench/http.py would hide the standard library's
+# http: take it off, and import the neighbours as ``bench.*``.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from run import Database, _short, make_app  # noqa: E402
+from bench.run import Database, _short, make_app  # noqa: E402
 
 # Functions whose cumulative time splits an operation into parts (name fragments of pstats keys).
 PARTS = {

@@ -11,13 +11,15 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 
 from .domain import tasks as task_ops
-from .domain.driver import load
+from .domain.driver import lane_role, load
+from .domain.this_transaction import last_saved_run
 from .domain.complaints import find_or_create_customer, register_complaint
 from .domain.errors import DomainError, Forbidden
 from .domain.messages import available_messages, send_message
@@ -193,35 +195,83 @@ _NEXT_TASK = select(HumanTask.id, HumanTask.role, HumanTask.form).where(
     HumanTask.created_at).limit(1)
 
 
+@dataclass
+class Next:
+    """What a complaint waits for after a move: a person's task (with the data its form starts from), a
+    timer, or nothing more."""
+
+    task: SimpleNamespace | None
+    data: dict
+    completed: bool
+    next_timer_due_at: datetime | None
+    has_incident: bool
+
+
+def what_the_move_left(complaint_id: int) -> Next | None:
+    """``Next``, from the process as this transaction saved it (no reading back): the simulated person sees
+    the task the move opened as their task list would show it. None if no move was saved."""
+    saved = last_saved_run(complaint_id)
+    if saved is None:
+        return None
+    instance, run = saved
+    waiting = run.open_tasks()
+    if not waiting:
+        return Next(None, {}, instance.is_completed, instance.next_timer_due_at, instance.has_incident)
+    first = waiting[0]
+    task = SimpleNamespace(id=first.task_id, role=lane_role(first.lane), form=first.form)
+    prefilled = any((f.get("properties") or {}).get("prefill") for f in first.form)
+    return Next(task, run.task_data(first.task_id) if prefilled else {}, False, None, False)
+
+
+def _read_next(complaint: Complaint) -> Next:
+    """``Next`` read from the database (what a person's task list shows)."""
+    task = db.session.execute(_NEXT_TASK, {"complaint_id": complaint.id}).first()
+    if task is not None:
+        return Next(task, _task_data(complaint, task), False, None, False)
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.complaint_id == complaint.id))
+    return Next(None, {}, instance.is_completed, instance.next_timer_due_at, instance.has_incident)
+
+
+def _moved(operation) -> Next | None:
+    """Run an operation as the edges do (one unit of work) and take what it left before the commit."""
+    def work():
+        complaint_id = operation()
+        return what_the_move_left(complaint_id)
+    return replayable(work)
+
+
 def drive(complaint: Complaint, scenario: dict, users: list[User], rng: random.Random,
-          max_operations: int | None = None) -> tuple[int, bool]:
-    """Work the complaint's open tasks until its process ends; returns (task completions, finished)."""
+          max_operations: int | None = None, first: Next | None = None) -> tuple[int, bool]:
+    """Work the complaint's open tasks until its process ends; returns (task completions, finished).
+    ``first``: what the registration left (else it is read)."""
     visits: dict[str, int] = {}
     done = 0
-    complaint_id = complaint.id  # the object expires at every commit; the id does not change
+    complaint_id = inspect(complaint).identity[0]  # the object expires at every commit; its identity does not
+    state = first
     for _ in range(10_000):
         if max_operations is not None and done >= max_operations:
             return done, False
         if scenario.get("withdraw_after") == done and not visits.get("_withdrawn"):
             visits["_withdrawn"] = 1
             if _withdraw(complaint, users):
+                state = None
                 continue
-        # What a person's task list shows them (the row, not an ORM object: the driver only reads it).
-        task = db.session.execute(_NEXT_TASK, {"complaint_id": complaint_id}).first()
+        if state is None:
+            state = _read_next(complaint)
+        task = state.task
         if task is None:
-            instance = db.session.scalar(select(WorkflowInstance).where(
-                WorkflowInstance.complaint_id == complaint_id))
-            if instance.is_completed:
+            if state.completed:
                 return done, True
-            if instance.next_timer_due_at is None or instance.has_incident:
+            if state.next_timer_due_at is None or state.has_incident:
                 return done, False
-            replayable(lambda: task_ops.fire_timers(complaint_id, now=instance.next_timer_due_at))
+            due = state.next_timer_due_at
+            state = _moved(lambda: (task_ops.fire_timers(complaint_id, now=due), complaint_id)[1])
             continue
-        current = _task_data(complaint, task)
+        current = state.data
         for user in _candidates(task, users, rng):
             values = fill_form(task.form, scenario, dict(visits), current)
             try:
-                replayable(lambda: task_ops.complete_task(user, task.id, values))
+                state = _moved(lambda: (task_ops.complete_task(user, task.id, values), complaint_id)[1])
             except Forbidden:
                 continue
             fill_form(task.form, scenario, visits, current)  # count the visit
@@ -288,6 +338,11 @@ def register_simulated(actor: User, scenario: dict, index: int, received_at: dat
     return complaint
 
 
+def _registered(actor: User, scenario: dict, index: int) -> tuple[Complaint, Next | None]:
+    complaint = register_simulated(actor, scenario, index)
+    return complaint, what_the_move_left(complaint.id)
+
+
 def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
     users = ensure_users()
     registrar = users[0]
@@ -297,8 +352,8 @@ def simulate(count: int, seed: int = 1, progress=None) -> Outcome:
     for index, path in enumerate(path_plan(count, seed)):
         scenario = PATHS[path]
         try:
-            complaint = replayable(lambda: register_simulated(registrar, scenario, index))
-            completions, finished = drive(complaint, scenario, users, rng)
+            complaint, first = replayable(lambda: _registered(registrar, scenario, index))
+            completions, finished = drive(complaint, scenario, users, rng, first=first)
         except DomainError:
             completions, finished = 0, False
         outcome.task_completions += completions

@@ -19,9 +19,10 @@ def require_role(actor: User, *roles: str) -> None:
         raise Forbidden(_("this needs one of the roles: %(roles)s", roles=", ".join(term("role", r) for r in roles)))
 
 
-def can_view(actor: User, complaint: Complaint) -> bool:
+def can_view(actor: User, complaint: Complaint, task: HumanTask | None = None) -> bool:
     """Staff: their team's and their own; supervisors/managers: their team's; customer centre:
-    complaints that reached it; process owners and admins: all."""
+    complaints that reached it (``task``, one of the complaint's, may show that); process owners and
+    admins: all."""
     if actor.has_role(*SEE_ALL):
         return True
     same_team = actor.team is None or complaint.team is None or complaint.team == actor.team
@@ -29,8 +30,11 @@ def can_view(actor: User, complaint: Complaint) -> bool:
         return True
     if actor.has_role("staff") and (same_team or complaint.created_by_id == actor.id):
         return True
-    if actor.has_role("customer_centre") and db.session.scalar(_REACHED_CENTRE, {"complaint_id": complaint.id}):
-        return True
+    if actor.has_role("customer_centre"):
+        if task is not None and task.complaint_id == complaint.id and task.role == "customer_centre":
+            return True  # the task in hand is the centre's own: no need to look
+        if db.session.scalar(_REACHED_CENTRE, {"complaint_id": complaint.id}):
+            return True
     return bool(db.session.scalar(_WORKED_ON, {"complaint_id": complaint.id, "actor_id": actor.id}))
 
 
@@ -42,8 +46,8 @@ _WORKED_ON = select(exists(_TOUCHED.where((HumanTask.assignee_id == bindparam("a
                                           | (HumanTask.completed_by_id == bindparam("actor_id")))))
 
 
-def require_view(actor: User, complaint: Complaint) -> None:
-    if not can_view(actor, complaint):
+def require_view(actor: User, complaint: Complaint, task: HumanTask | None = None) -> None:
+    if not can_view(actor, complaint, task):
         # Not 403: whether the complaint exists is itself not theirs to know.
         raise NotFound(_("no complaint %(reference)s", reference=complaint.reference))
 

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from flask_babel import gettext as _
@@ -199,7 +200,7 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
         audit(complaint, "incident_opened", actor, definition_id=definition_id, element_id=incident.element_id,
               element_name=incident.element_name, task_id=incident.task_id,
               data={"kind": incident.kind, "message": incident.message})
-    if result.completed:  # once per complaint
+    if result.completed and instance.has_incident:  # once per complaint, if a step had failed
         _close_incidents(complaint, actor, definition_id, now)
     values = {"state": run.dump(), "serializer_version": runtime().serializer_version,
               "definition_id": instance.definition_id,
@@ -338,7 +339,8 @@ def _assignee_of(complaint: Complaint, element_ids: str | None, role: str | None
         person = db.session.scalar(select(HumanTask.completed_by_id).where(
             HumanTask.complaint_id == complaint.id, HumanTask.element_id.in_(ids), HumanTask.state == "completed")
             .order_by(HumanTask.completed_at.desc()).limit(1))
-    user = db.session.get(User, person) if person else None
+    user = db.session.execute(select(User).options(joinedload(User.role_rows), lazyload(User.limits))
+                              .where(User.id == person)).unique().scalar_one_or_none() if person else None
     return user.id if user is not None and user.is_active_user and user.has_role(role) else None
 
 
@@ -360,6 +362,11 @@ def _lane_roles() -> dict[str, str]:
         cache["roles"] = {row.lane: row.role for row in db.session.scalars(select(LaneRole))}
         cache["at"] = monotonic()
     return cache["roles"]
+
+
+def lane_role(lane: str | None) -> str | None:
+    """The role that works a lane's tasks."""
+    return _lane_roles().get(lane)
 
 
 def forget_lane_roles() -> None:

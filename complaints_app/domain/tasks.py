@@ -88,7 +88,7 @@ def _open_row(actor: User, task_id: str, query) -> tuple:
     if row is None:
         raise NotFound(_("no task %(id)s", id=task_id))
     task, complaint = row[0], row[1]
-    require_view(actor, complaint)
+    require_view(actor, complaint, task)
     if complaint.status in CLOSED_STATUSES:
         raise Conflict(_("complaint %(reference)s is %(status)s; its tasks are closed", reference=complaint.reference, status=complaint.status))
     if task.state != "open":
