@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, or_, select, true
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, exists, or_, select, true, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import Complaint, Customer, HumanTask, Incident, Note, User
-from ..models.base import utcnow
+from ..models.base import MAX_ROW_ID, utcnow
 from .access import SEE_ALL
 from .deadlines import ZONES, next_working_day
+from .errors import InvalidInput
 
 
 @dataclass
@@ -88,6 +90,52 @@ def stuck_among(complaint_ids: list[int]) -> set[int]:
 
 def search(actor: User, filters: Filters, limit: int = 50, offset: int = 0) -> list[Complaint]:
     return list(db.session.scalars(matching(actor, filters).limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the list (newest first): the received time and id of a complaint on it. Paging by cursor
+    reads only the rows of the page shown, however deep it is (an offset reads every row before it)."""
+
+    received_at: datetime
+    complaint_id: int
+
+    @classmethod
+    def of(cls, complaint: Complaint) -> Cursor:
+        return cls(complaint.received_at, complaint.id)
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        moment, _sep, number = (text or "").rpartition("~")
+        try:
+            received = datetime.fromisoformat(moment)
+        except ValueError:
+            received = None
+        if received is None or received.tzinfo is None or not (number.isascii() and number.isdigit()) \
+                or int(number) > MAX_ROW_ID:
+            raise InvalidInput(_("this link to a page of the list is damaged; open the list again"))
+        return cls(received, int(number))
+
+    def __str__(self) -> str:
+        return f"{self.received_at.isoformat()}~{self.complaint_id}"
+
+
+def page_of(actor: User, filters: Filters, size: int = 50, after: Cursor | None = None,
+            before: Cursor | None = None) -> tuple[list[Complaint], bool, bool]:
+    """A page of ``matching``: the ``size`` complaints after (older than) ``after``, or before (newer than)
+    ``before``, or the newest; with whether there are older and newer ones."""
+    query = matching(actor, filters)
+    key = tuple_(Complaint.received_at, Complaint.id)
+    if before is not None:
+        query = (query.where(key > tuple_(before.received_at, before.complaint_id)).order_by(None)
+                 .order_by(Complaint.received_at, Complaint.id))
+        rows = list(db.session.scalars(query.limit(size + 1)))
+        newer = len(rows) > size
+        return list(reversed(rows[:size])), True, newer
+    if after is not None:
+        query = query.where(key < tuple_(after.received_at, after.complaint_id))
+    rows = list(db.session.scalars(query.limit(size + 1)))
+    return rows[:size], len(rows) > size, after is not None
 
 
 def every_match(actor: User, filters: Filters, batch: int = 500) -> Iterator[Complaint]:

@@ -3,6 +3,7 @@
 from alembic import context
 from flask import current_app
 from sqlalchemy.engine import Connection
+from complaints_app.models.base import built_on
 
 config = context.config
 target_db = current_app.extensions["migrate"].db
@@ -26,7 +27,7 @@ def run_migrations_online():
 
 def _run(connection):
     context.configure(connection=connection, target_metadata=target_db.metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_object=built_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

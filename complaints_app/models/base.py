@@ -50,3 +50,12 @@ class Base(DeclarativeBase):
 def in_list(column: str, values) -> str:
     """A CHECK constraint text restricting ``column`` to ``values``."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def built_on(dialect: str):
+    """Alembic's ``include_object`` for a database of ``dialect``: schema objects declared for another
+    dialect only (``ddl_if``, e.g. PostgreSQL's trigram indexes) are not expected there."""
+    def include(obj, _name, _type, _reflected, _compare_to) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return only is None or only.dialect is None or only.dialect == dialect
+    return include

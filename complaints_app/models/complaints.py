@@ -23,9 +23,18 @@ TITLES = ("ms", "mr")  # how a customer is addressed; none: a neutral salutation
 ANSWER_CHANNELS = ("email", "post")
 
 
+def trigram_index(table: str, column: str) -> Index:
+    """A trigram index for "contains" searches (ILIKE '%word%') on PostgreSQL, which has no Polish or
+    Ukrainian full-text configuration; none on SQLite."""
+    return Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
+                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint(f"title IS NULL OR {in_list('title', TITLES)}", name="title"),)
+    __table_args__ = (CheckConstraint(f"title IS NULL OR {in_list('title', TITLES)}", name="title"),
+                      trigram_index("customers", "name"), trigram_index("customers", "email"),
+                      trigram_index("customers", "phone"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -72,6 +81,9 @@ class Complaint(Base):
         UniqueConstraint("intake_key", "created_by_id"),  # a key is per registering user
         CheckConstraint(f"answer_by IS NULL OR {in_list('answer_by', ANSWER_CHANNELS)}", name="answer_by"),
         Index("ix_complaints_content", "created_by_id", "content_hash"),
+        Index("ix_complaints_received", "received_at", "id"),  # the list, newest first, paged by cursor
+        trigram_index("complaints", "reference"), trigram_index("complaints", "description"),
+        trigram_index("complaints", "product"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +147,7 @@ class Note(Base):
     """An internal note on a complaint: for the people handling it, never shown or sent to the customer."""
 
     __tablename__ = "notes"
+    __table_args__ = (trigram_index("notes", "body"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)

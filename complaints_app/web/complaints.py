@@ -57,7 +57,7 @@ from ..domain.audit import audit
 from ..domain.letter_delivery import channel_for, set_answer_channel
 from ..domain.notes import add_note, notes_of
 from ..domain.messages import available_messages, send_message
-from ..domain.search import Filters, at_risk, every_match, search, stuck_among
+from ..domain.search import Cursor, Filters, at_risk, every_match, page_of, stuck_among
 from ..domain.tasks import retry_incident
 from ..domain.views import complaint_story, diagram_position, usernames
 from ..extensions import db
@@ -66,7 +66,6 @@ from ..unit_of_work import idempotent
 from ..models import Attachment, Complaint, Customer, Incident, User
 from ..models.base import utcnow
 from .export import csv_lines
-from .inbox import page_number
 from .terms import choices
 from ..models.complaints import CATEGORIES, CHANNELS, CURRENCIES, JURISDICTIONS, LANGUAGES, REGIMES, STATUSES
 
@@ -323,11 +322,14 @@ def _filters() -> Filters:
 @login_required
 def index():
     filters = _filters()
-    page = page_number()
-    rows = search(current_user, filters, 51, (page - 1) * 50)
-    query_args = {k: v for k, v in request.args.items() if k not in ("page", "spreadsheet")}
-    return render_template("complaints.html", rows=rows[:50], filters=filters, page=page, has_next=len(rows) > 50,
-                           query_args=query_args, stuck=stuck_among([c.id for c in rows[:50]]),
+    after, before = request.args.get("after"), request.args.get("before")
+    rows, older, newer = page_of(current_user, filters, 50, after=Cursor.parse(after) if after else None,
+                                 before=Cursor.parse(before) if before else None)
+    query_args = {k: v for k, v in request.args.items() if k not in ("after", "before", "page", "spreadsheet")}
+    return render_template("complaints.html", rows=rows, filters=filters, query_args=query_args,
+                           older=str(Cursor.of(rows[-1])) if older and rows else None,
+                           newer=str(Cursor.of(rows[0])) if newer and rows else None,
+                           stuck=stuck_among([c.id for c in rows]),
                            statuses=STATUSES, categories=CATEGORIES, channels=CHANNELS,
                            jurisdictions=JURISDICTIONS)
 
