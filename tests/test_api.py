@@ -298,6 +298,12 @@ def test_the_complaint_list_pages_filters_and_shows_only_what_the_caller_may_see
     assert listed == mine[::-1][:2] and page.json["next_offset"] == 2  # newest first
     rest = client.get("/api/v1/complaints?category=delivery&limit=2&offset=2", headers=staff).json
     assert mine[0] in [c["reference"] for c in rest["complaints"]]
+    by_cursor = client.get("/api/v1/complaints", query_string={"category": "delivery", "limit": 2,
+                                                               "after": page.json["next_after"]}, headers=staff).json
+    assert [c["reference"] for c in by_cursor["complaints"]][0] == mine[0]
+    assert by_cursor["next_offset"] is None
+    damaged = client.get("/api/v1/complaints?after=nowhere", headers=staff)
+    assert damaged.status_code == 400 and damaged.json["error"]["code"] == "invalid"
     found = client.get("/api/v1/complaints?q=charged+TWICE", headers=staff).json["complaints"]
     assert [c["category"] for c in found] == ["billing"] and found[0]["customer"] == "Anna Nowak"
     # Another team's staff member sees none of them.

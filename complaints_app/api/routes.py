@@ -24,7 +24,7 @@ from ..domain.messages import available_messages, send_message
 from ..domain.notes import add_note, notes_of
 from ..domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from ..extensions import db
-from ..domain.search import Filters, search
+from ..domain.search import Cursor, Filters, page_of, search
 from ..domain.views import complaint_story, usernames
 from ..models import Complaint, Customer, HumanTask
 from ..models.complaints import CATEGORIES, CHANNELS, JURISDICTIONS, STATUSES
@@ -242,16 +242,27 @@ def _replayed(complaint: Complaint):
     "from": "received on or after this day (YYYY-MM-DD, UTC)", "to": "received on or before this day (UTC)",
     "overdue": "1: only those with an overdue task",
     "stuck": "1: only those a failed step stopped (an open incident)",
-    "limit": "at most 200 (50 by default)", "offset": "paging"})
+    "limit": "at most 200 (50 by default)",
+    "after": "the next_after of the page before: the next page, read by cursor (fast however deep)",
+    "offset": "paging by position (slower the deeper it goes; prefer after)"})
 def list_complaints():
     filters, limit, offset = _complaint_filters(request.args)
-    rows = search(current_user, filters, limit + 1, offset)
+    after = request.args.get("after")
+    if after is not None:
+        if offset:
+            raise InvalidInput("give after or offset, not both")
+        rows, older, _newer = page_of(current_user, filters, limit, after=Cursor.parse(after))
+        rows = rows + ([None] if older else [])  # as the offset read: one more than the page says there is more
+    else:
+        rows = search(current_user, filters, limit + 1, offset)
+    more = len(rows) > limit
     return jsonify(ComplaintListOut(complaints=[ComplaintSummaryOut(
         reference=c.reference, status=c.status, received_at=c.received_at, customer=c.customer.name,
         channel=c.channel, category=c.category, product=c.product, claimed_amount=c.claimed_amount,
         currency=c.currency, jurisdiction=c.jurisdiction, team=c.team, priority=c.priority,
         statutory_due_on=c.statutory_due_on) for c in rows[:limit]],
-        next_offset=offset + limit if len(rows) > limit else None).model_dump(mode="json"))
+        next_offset=offset + limit if more and after is None else None,
+        next_after=str(Cursor.of(rows[limit - 1])) if more else None).model_dump(mode="json"))
 
 
 def _complaint_filters(args) -> tuple[Filters, int, int]:

@@ -254,7 +254,10 @@ class ComplaintSummaryOut(BaseModel):
 
 class ComplaintListOut(BaseModel):
     complaints: list[ComplaintSummaryOut]
-    next_offset: int | None = Field(description="the offset of the next page; null on the last one")
+    next_offset: int | None = Field(description="the offset of the next page; null on the last one, and when "
+                                                "paging by cursor")
+    next_after: str | None = Field(default=None, description="the cursor of the next page (after=); null on the "
+                                                             "last one")
 
 
 class ErrorOut(BaseModel):
