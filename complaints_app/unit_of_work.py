@@ -69,15 +69,19 @@ def refused(err: Exception) -> DomainError:
     return Unavailable(_("the database is busy or unreachable; nothing was changed, retry in a moment"))
 
 
-def commit() -> None:
-    """Flush the work, then COMMIT it. A failure rolls back and raises Conflict, Unavailable or OutcomeUnknown."""
+def commit(keep_loaded: bool = False) -> None:
+    """Flush the work, then COMMIT it. A failure rolls back and raises Conflict, Unavailable or OutcomeUnknown.
+    ``keep_loaded``: the objects the work loaded stay as they are (a streamed response reads them after)."""
     try:
         db.session.flush()
     except (DBAPIError, StaleDataError) as err:
         _rollback()
         raise refused(err) from err
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = expiring and not keep_loaded
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError as err:  # a constraint checked at COMMIT (deferred): the server rolled back
         _rollback()
         raise refused(err) from err
@@ -88,6 +92,8 @@ def commit() -> None:
                                    "it may or may not have been stored. Retrying with the same Idempotency-Key "
                                    "is safe; without one, look before sending it again")) from err
         raise refused(err) from err
+    finally:
+        session.expire_on_commit = expiring
 
 
 @contextmanager
@@ -147,10 +153,11 @@ def through_the_door(view: Callable) -> Callable:
         careful = False
         while True:
             try:
-                with optimistic(not careful), unit_of_work():
+                with optimistic(not careful), _request_unit() as streamed:
                     response = current_app.make_response(view(*args, **kwargs))
                     if response.status_code >= 400:
                         raise _Refusal(response)
+                    streamed.append(response.is_streamed)
                 return response
             except _Refusal as refusal:
                 return refusal.response
@@ -168,6 +175,22 @@ def through_the_door(view: Callable) -> Callable:
                 raise
             _forget_flashes()  # what the first run said it did, it did not do
     return door
+
+
+@contextmanager
+def _request_unit() -> Iterator[list]:
+    """``unit_of_work`` for a view: a streamed response (an export) goes on reading what the view loaded (the
+    signed-in user, say) after the commit, so that is not expired by it."""
+    streamed: list = []
+    try:
+        yield streamed
+    except (DBAPIError, StaleDataError) as err:
+        _rollback()
+        raise refused(err) from err
+    except BaseException:
+        _rollback()
+        raise
+    commit(keep_loaded=any(streamed))
 
 
 def _forget_flashes() -> None:

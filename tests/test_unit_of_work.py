@@ -102,3 +102,33 @@ def test_a_web_page_whose_connection_is_lost_shows_a_page_saying_nothing_was_cha
     assert page.status_code == 503
     assert "text/html" in page.content_type
     assert b"nothing was changed" in page.data.lower()
+
+
+def test_an_export_streams_after_the_commit_as_a_web_server_runs_it(tmp_path):
+    """No app context around the request (as under gunicorn): the CSV is written after the door's commit,
+    from what the view loaded, and every row arrives."""
+    url = fresh_database_url(tmp_path)
+    app = build_app(tmp_path, url)
+    app.config["WTF_CSRF_ENABLED"] = False
+    init_database(app)
+    with app.app_context():
+        user = create_user("door-exporter", "correct horse battery", ["staff", "supervisor"])
+        token = create_token(user, "test")
+        db.session.commit()
+        db.session.remove()
+    try:
+        client = app.test_client()
+        for i in range(3):
+            body = {**COMPLAINT, "description": f"Exported {i}"}
+            assert client.post("/api/v1/complaints", json=body,
+                               headers={"Authorization": f"Bearer {token}"}).status_code == 201
+        login = client.post("/login", data={"username": "door-exporter", "password": "correct horse battery"})
+        assert login.status_code == 302
+        response = client.get("/complaints.csv?q=Exported")
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert len(text.strip().splitlines()) == 1 + 3  # the header and every complaint found
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(url)

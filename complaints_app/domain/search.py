@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, or_, select, true, tuple_
+from sqlalchemy import Select, and_, exists, or_, select, true, tuple_, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -47,13 +47,17 @@ def visible_to(actor: User) -> Select:
     if actor.has_role("customer_centre"):
         conditions.append(exists().where(HumanTask.complaint_id == Complaint.id,
                                          HumanTask.role == "customer_centre"))
-    conditions.append(exists().where(HumanTask.complaint_id == Complaint.id,
-                                     or_(HumanTask.assignee_id == actor.id, HumanTask.completed_by_id == actor.id)))
+    # The complaints they were given or did a task of: two index lookups, a small set of ids (an EXISTS with
+    # an OR here made PostgreSQL scan every task at a million complaints).
+    worked_on = union(select(HumanTask.complaint_id).where(HumanTask.assignee_id == actor.id),
+                      select(HumanTask.complaint_id).where(HumanTask.completed_by_id == actor.id))
+    conditions.append(Complaint.id.in_(worked_on))
     return query.where(or_(*conditions))
 
 
-def matching(actor: User, filters: Filters) -> Select:
-    """The complaints ``actor`` may see that pass ``filters``, newest first (customers loaded with them)."""
+def matching(actor: User, filters: Filters, load_customers: bool = True) -> Select:
+    """The complaints ``actor`` may see that pass ``filters``, newest first (their customers loaded with
+    them unless ``load_customers`` is false)."""
     query = visible_to(actor)
     for column in ("status", "category", "channel", "jurisdiction"):
         value = getattr(filters, column)
@@ -77,7 +81,8 @@ def matching(actor: User, filters: Filters) -> Select:
                                                 HumanTask.due_at < utcnow())))
     if filters.stuck:
         query = query.where(exists().where(Incident.complaint_id == Complaint.id, Incident.resolved_at.is_(None)))
-    return query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).options(selectinload(Complaint.customer))
+    query = query.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    return query.options(selectinload(Complaint.customer)) if load_customers else query
 
 
 def stuck_among(complaint_ids: list[int]) -> set[int]:
@@ -138,9 +143,20 @@ def page_of(actor: User, filters: Filters, size: int = 50, after: Cursor | None 
     return rows[:size], len(rows) > size, after is not None
 
 
-def every_match(actor: User, filters: Filters, batch: int = 500) -> Iterator[Complaint]:
-    """All the complaints ``matching`` gives, however many, read ``batch`` rows at a time (an export)."""
-    yield from db.session.scalars(matching(actor, filters).execution_options(yield_per=batch))
+# What an export gives of each complaint: plain rows (no objects), the customer's contact joined in.
+EXPORTED = (Complaint.reference, Complaint.status, Complaint.received_at, Customer.name.label("customer_name"),
+            Customer.email.label("customer_email"), Customer.phone.label("customer_phone"), Complaint.channel,
+            Complaint.category, Complaint.product, Complaint.claimed_amount, Complaint.currency,
+            Complaint.jurisdiction, Complaint.regime, Complaint.team, Complaint.priority, Complaint.statutory_rule,
+            Complaint.statutory_due_on, Complaint.resolution_due_at, Complaint.closed_at)
+
+
+def every_match(actor: User, filters: Filters, batch: int = 2000) -> Iterator:
+    """All the complaints ``matching`` gives, however many, as rows of ``EXPORTED`` read ``batch`` at a time
+    (an export: memory stays flat)."""
+    query = (matching(actor, filters, load_customers=False).with_only_columns(*EXPORTED)
+             .join(Customer, Customer.id == Complaint.customer_id))
+    yield from db.session.execute(query.execution_options(yield_per=batch))
 
 
 OPEN_STATUSES = ("open", "escalated", "awaiting_customer")

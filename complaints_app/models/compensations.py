@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, in_list, utcnow
@@ -20,6 +20,7 @@ class Compensation(Base):
         CheckConstraint("proposed_amount >= 0", name="proposed_amount"),
         # Four eyes, kept by the database too.
         CheckConstraint("approved_by_id IS NULL OR approved_by_id <> proposed_by_id", name="four_eyes"),
+        Index("ix_compensations_paid", "status", "paid_at"),  # the reports' payouts per month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

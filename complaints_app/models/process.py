@@ -84,6 +84,9 @@ class HumanTask(Base):
         CheckConstraint(in_list("state", TASK_STATES), name="state"),
         Index("ix_human_tasks_open_role", "state", "role"),
         Index("ix_human_tasks_open_assignee", "state", "assignee_id"),
+        # Who was given or did a task: which complaints a person may see for it (search.visible_to).
+        Index("ix_human_tasks_assignee", "assignee_id", "complaint_id"),
+        Index("ix_human_tasks_completed_by", "completed_by_id", "complaint_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id

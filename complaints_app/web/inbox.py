@@ -86,8 +86,7 @@ def release(task_id):
 def approvals():
     """Decisions waiting for supervisors and managers, with the amount, the level and the proposer."""
     require_role(current_user, "supervisor", "admin")
-    tasks = [(task, complaint) for task, complaint in task_ops.list_tasks(current_user, "team", 500, 0)
-             if task.role == "supervisor"]
+    tasks = task_ops.list_tasks(current_user, "team", 500, 0, role="supervisor")
     proposed = proposed_compensations([complaint.id for task, complaint in tasks
                                        if task.properties.get("authority_amount_var")])
     rows, needs = [], {}
