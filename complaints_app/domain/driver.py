@@ -200,7 +200,7 @@ def save(complaint: Complaint, instance: Instance, run: Run, result: StepResult,
         audit(complaint, "incident_opened", actor, definition_id=definition_id, element_id=incident.element_id,
               element_name=incident.element_name, task_id=incident.task_id,
               data={"kind": incident.kind, "message": incident.message})
-    if result.completed and instance.has_incident:  # once per complaint, if a step had failed
+    if result.completed:  # once per complaint (an incident may be open though later moves went on)
         _close_incidents(complaint, actor, definition_id, now)
     values = {"state": run.dump(), "serializer_version": runtime().serializer_version,
               "definition_id": instance.definition_id,
