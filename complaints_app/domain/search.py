@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, or_, select, true, tuple_, union
+from sqlalchemy import Select, and_, exists, or_, select, true, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -47,11 +47,11 @@ def visible_to(actor: User) -> Select:
     if actor.has_role("customer_centre"):
         conditions.append(exists().where(HumanTask.complaint_id == Complaint.id,
                                          HumanTask.role == "customer_centre"))
-    # The complaints they were given or did a task of: two index lookups, a small set of ids (an EXISTS with
-    # an OR here made PostgreSQL scan every task at a million complaints).
-    worked_on = union(select(HumanTask.complaint_id).where(HumanTask.assignee_id == actor.id),
-                      select(HumanTask.complaint_id).where(HumanTask.completed_by_id == actor.id))
-    conditions.append(Complaint.id.in_(worked_on))
+    # The complaints they were given or did a task of: two plain EXISTS, each answered by an index (one
+    # EXISTS with an OR inside made PostgreSQL scan every task at a million complaints; an IN over the set
+    # of a person's complaints, 144,000 for a busy supervisor, outgrew work_mem and was rescanned per row).
+    conditions.append(exists().where(HumanTask.complaint_id == Complaint.id, HumanTask.assignee_id == actor.id))
+    conditions.append(exists().where(HumanTask.complaint_id == Complaint.id, HumanTask.completed_by_id == actor.id))
     return query.where(or_(*conditions))
 
 
