@@ -170,6 +170,8 @@ def test_pages_read_as_many_statements_for_50_rows_as_for_5(counted):
     assert large == small, {url: repeated[url] for url in large if large[url] != small[url]}
     _login(counted, "count-supervisor")
     approvals = counted.web.get("/approvals").get_data(as_text=True)
+    assert approvals.count("/complaints/C-") == 50 and "/approvals?page=2" in approvals  # 50 a page
+    approvals += counted.web.get("/approvals?page=2").get_data(as_text=True)
     assert more[-1]["reference"] in approvals  # the pages really list the rows counted
     _login(counted, "count-staff")
     assert counted.web.get("/inbox").get_data(as_text=True).count("C-") >= 50

@@ -86,7 +86,9 @@ def release(task_id):
 def approvals():
     """Decisions waiting for supervisors and managers, with the amount, the level and the proposer."""
     require_role(current_user, "supervisor", "admin")
-    tasks = task_ops.list_tasks(current_user, "team", 500, 0, role="supervisor")
+    page = page_number()
+    tasks = task_ops.list_tasks(current_user, "team", PAGE + 1, (page - 1) * PAGE, role="supervisor")
+    has_next, tasks = len(tasks) > PAGE, tasks[:PAGE]
     proposed = proposed_compensations([complaint.id for task, complaint in tasks
                                        if task.properties.get("authority_amount_var")])
     rows, needs = [], {}
@@ -96,4 +98,5 @@ def approvals():
         rows.append((task, complaint, compensation))
     names = usernames([c.proposed_by_id for _, _, c in rows if c], User.display_name)
     limits = ", ".join(format_currency(limit.max_amount, limit.currency) for limit in current_user.limits)
-    return render_template("approvals.html", rows=rows, names=names, needs=needs, limits=limits)
+    return render_template("approvals.html", rows=rows, names=names, needs=needs, limits=limits, page=page,
+                           has_next=has_next)
