@@ -96,19 +96,27 @@ def commit(keep_loaded: bool = False) -> None:
         session.expire_on_commit = expiring
 
 
+class Unit:
+    """The block's transaction. ``keep_loaded``: what it loaded is not expired by the commit (a streamed
+    response goes on reading it, the signed-in user say)."""
+
+    keep_loaded = False
+
+
 @contextmanager
-def unit_of_work() -> Iterator[None]:
+def unit_of_work() -> Iterator[Unit]:
     """Run the block as one transaction: committed at the end, rolled back if it raises (a database
     failure inside it becomes Conflict or Unavailable, as for a commit)."""
+    unit = Unit()
     try:
-        yield
+        yield unit
     except (DBAPIError, StaleDataError) as err:
         _rollback()
         raise refused(err) from err
     except BaseException:
         _rollback()
         raise
-    commit()
+    commit(keep_loaded=unit.keep_loaded)
 
 
 @contextmanager
@@ -153,11 +161,11 @@ def through_the_door(view: Callable) -> Callable:
         careful = False
         while True:
             try:
-                with optimistic(not careful), _request_unit() as streamed:
+                with optimistic(not careful), unit_of_work() as unit:
                     response = current_app.make_response(view(*args, **kwargs))
                     if response.status_code >= 400:
                         raise _Refusal(response)
-                    streamed.append(response.is_streamed)
+                    unit.keep_loaded = response.is_streamed
                 return response
             except _Refusal as refusal:
                 return refusal.response
@@ -175,22 +183,6 @@ def through_the_door(view: Callable) -> Callable:
                 raise
             _forget_flashes()  # what the first run said it did, it did not do
     return door
-
-
-@contextmanager
-def _request_unit() -> Iterator[list]:
-    """``unit_of_work`` for a view: a streamed response (an export) goes on reading what the view loaded (the
-    signed-in user, say) after the commit, so that is not expired by it."""
-    streamed: list = []
-    try:
-        yield streamed
-    except (DBAPIError, StaleDataError) as err:
-        _rollback()
-        raise refused(err) from err
-    except BaseException:
-        _rollback()
-        raise
-    commit(keep_loaded=any(streamed))
 
 
 def _forget_flashes() -> None:

@@ -40,8 +40,13 @@ def _lock_letters(complaint: Complaint) -> None:
 LETTERS = Letter.__table__
 # A new letter, numbered next within its complaint (``of_complaint``: its id) in the same statement; letters
 # are written under the complaint's process row lock, so two never take the same number.
-INSERT_LETTER = insert(LETTERS).values(number=select(func.coalesce(func.max(LETTERS.c.number), 0) + 1).where(
-    LETTERS.c.complaint_id == bindparam("of_complaint")).scalar_subquery()).returning(LETTERS.c.id)
+def next_number(complaint_param: str):
+    """The next letter number within the complaint whose id the bound parameter ``complaint_param`` holds."""
+    return (select(func.coalesce(func.max(LETTERS.c.number), 0) + 1)
+            .where(LETTERS.c.complaint_id == bindparam(complaint_param)).scalar_subquery())
+
+
+INSERT_LETTER = insert(LETTERS).values(number=next_number("of_complaint")).returning(LETTERS.c.id)
 
 
 def issue_letter(complaint: Complaint, letter_type: str, *, task_id: str, context: dict, actor: User | None,

@@ -27,7 +27,7 @@ from .deadlines import RULES, ZONES, receipt_date
 from .deadlines import compute as compute_deadline
 from .dispatch import after_commit
 from .errors import DomainError
-from .letters import LETTERS
+from .letters import LETTERS, next_number
 from .this_transaction import last_completion
 
 
@@ -148,8 +148,7 @@ def _insert_step_letter(dialect: str):
                      tasks.c.element_id.in_(bindparam("signer_steps", expanding=True)),
                      tasks.c.state == "completed")
               .order_by(tasks.c.completed_at.desc()).limit(1).scalar_subquery())
-    number = (select(func.coalesce(func.max(LETTERS.c.number), 0) + 1)
-              .where(LETTERS.c.complaint_id == bindparam("complaint_id")).scalar_subquery())
+    number = next_number("complaint_id")
     written = exists().where(LETTERS.c.complaint_id == bindparam("complaint_id"),
                              LETTERS.c.task_id == bindparam("task_id"))
     actor = cast(bindparam("actor_id", type_=Integer), Integer)
